@@ -1,0 +1,62 @@
+"""Shared helpers of the benchmark scripts: data paths, machine description, result files."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def parser(description: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--data", default=str(ROOT.parent / "shared" / "data"),
+                   help="folder of the labeled data (default ../shared/data)")
+    p.add_argument("--out", default=None, help="results file (default benchmarks/results/<name>.md)")
+    return p
+
+
+def machine() -> str:
+    import numpy
+
+    mem = ""
+    try:
+        kb = int(next(line for line in open("/proc/meminfo") if line.startswith("MemTotal")).split()[1])
+        mem = f", {kb / 2**20:.0f} GiB RAM"
+    except (OSError, StopIteration):
+        pass
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores{mem}; "
+            f"Python {platform.python_version()}, numpy {numpy.__version__}")
+
+
+def markdown_table(rows: list[dict], columns: list[str]) -> str:
+    def fmt(v):
+        return f"{v:.3f}" if isinstance(v, float) else str(v)
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(fmt(r.get(c, "")) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def write_results(name: str, out: str | None, title: str, body: str) -> Path:
+    path = Path(out) if out else RESULTS / f"{name}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cmd = "python " + " ".join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:])
+    head = (f"# {title}\n\n- command: `{cmd}`\n- date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC\n"
+            f"- machine: {machine()}\n\n")
+    path.write_text(head + body + "\n", encoding="utf-8")
+    return path
+
+
+class Timer:
+    def __enter__(self):
+        self.t = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.t

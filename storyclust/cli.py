@@ -1,0 +1,197 @@
+"""The ``storyclust`` command: cluster, dedup, related, index build|query.
+
+Each command reads any input ``load_articles`` reads and writes one JSON line
+per input article. Input errors go to stderr with exit status 2, no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+from . import Embedder, StoryClusterer, StoryIndex, find_duplicates, find_related, load_articles
+from .errors import StoryclustError
+
+
+@contextmanager
+def _out(path: str):
+    if path == "-":
+        yield sys.stdout
+    else:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w", encoding="utf-8") as fh:
+            yield fh
+
+
+def _write_jsonl(fh, rows):
+    for r in rows:
+        fh.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
+
+
+def _load(args):
+    arts = load_articles(args.input, errors="skip" if args.skip_invalid else "raise")
+    for s in arts.skipped:
+        print(f"storyclust: skipped {s}", file=sys.stderr)
+    return arts
+
+
+def _embedder(args):
+    return Embedder(args.model, cache=not args.no_cache, cache_dir=args.cache_dir)
+
+
+def cmd_cluster(args):
+    arts = _load(args)
+    clus = StoryClusterer(min_cluster_size=args.min_cluster_size, min_samples=args.min_samples,
+                          embedder=_embedder(args))
+    labels = clus.fit_predict(arts) if arts else []
+    with _out(args.output) as fh:
+        _write_jsonl(fh, ({"id": a.id, "story_id": (int(lab) if lab >= 0 else None), "title": a.headline,
+                           "date": a.date} for a, lab in zip(arts, labels)))
+    summary = args.storylines or (None if args.output == "-" else str(Path(args.output).with_suffix("")) +
+                                  ".storylines.jsonl")
+    stories = clus.storylines_ if arts else []
+    if summary:
+        with _out(summary) as fh:
+            _write_jsonl(fh, (s.to_dict() for s in stories))
+    noise = sum(1 for lab in labels if lab < 0)
+    print(f"{len(arts)} articles, {len(stories)} storylines, {noise} in no storyline", file=sys.stderr)
+    for s in sorted(stories, key=lambda s: -s.size)[:args.show]:
+        span = f"{s.start:%Y-%m-%d}..{s.end:%Y-%m-%d}" if s.start else "-"
+        print(f"  story {s.label:>4}  {s.size:>4} articles  {span:<22} {s.headline or ''}"[:150], file=sys.stderr)
+        print(f"{'':>13}keywords: {', '.join(s.keywords)}"[:150], file=sys.stderr)
+    if summary:
+        print(f"storylines written to {summary}", file=sys.stderr)
+
+
+def cmd_dedup(args):
+    arts = _load(args)
+    res = find_duplicates(arts, threshold=args.threshold)
+    kind = {m: g.kind for g in res.groups for m in g.duplicates}
+    with _out(args.output) as fh:
+        _write_jsonl(fh, ({"id": a.id, "duplicate_of": res.duplicate_of[a.id], "kind": kind.get(a.id)}
+                          for a in arts))
+    n_exact = sum(1 for v in kind.values() if v == "exact")
+    print(f"{len(arts)} articles: {len(res.kept)} kept, {n_exact} exact duplicates, "
+          f"{len(kind) - n_exact} near duplicates, in {len(res.groups)} groups", file=sys.stderr)
+
+
+def _query(args, arts_by_id=None):
+    if (args.query is None) == (args.id is None):
+        raise StoryclustError("give exactly one of --query TEXT or --id ID")
+    if args.query is not None:
+        return args.query
+    if arts_by_id is None or args.id not in arts_by_id:
+        raise StoryclustError(f"id {args.id!r} is not in the input")
+    return arts_by_id[args.id]
+
+
+def _related_rows(hits):
+    return ({"id": h.id, "score": round(h.score, 6), "date": h.date, "title": h.title} for h in hits)
+
+
+def cmd_related(args):
+    arts = _load(args)
+    emb = _embedder(args)
+    idx = StoryIndex(emb.dim, emb.fingerprint)
+    idx.add_articles(arts, emb)
+    q = _query(args, {a.id: a for a in arts})
+    hits = find_related(idx, q, emb, k=args.k, since=args.since, until=args.until, window_days=args.window_days)
+    with _out(args.output) as fh:
+        _write_jsonl(fh, _related_rows(hits))
+
+
+def cmd_index_build(args):
+    arts = _load(args)
+    emb = _embedder(args)
+    idx = StoryIndex(emb.dim, emb.fingerprint, factory=args.factory)
+    idx.add_articles(arts, emb)
+    idx.save(args.output)
+    print(f"indexed {len(idx)} articles ({idx.factory_string}, {emb.fingerprint}) in {args.output}", file=sys.stderr)
+
+
+def cmd_index_query(args):
+    emb = _embedder(args)
+    idx = StoryIndex.load(args.index, model=emb.fingerprint)
+    q = _query(args)
+    hits = find_related(idx, q, emb, k=args.k, since=args.since, until=args.until)
+    with _out(args.output) as fh:
+        _write_jsonl(fh, _related_rows(hits))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="storyclust", description="Find the same story across many news articles.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def common(sp, inp=True, model=True):
+        if inp:
+            sp.add_argument("input", help="JSONL, JSON, CSV, Parquet or text file, or a folder of them")
+            sp.add_argument("--skip-invalid", action="store_true",
+                            help="skip bad records (listed on stderr) instead of stopping at the first")
+        if model:
+            sp.add_argument("--model", default=None,
+                            help="sentence-transformers model name or folder (default: bundled multilingual USE v3)")
+            sp.add_argument("--no-cache", action="store_true", help="do not use the on-disk embedding cache")
+            sp.add_argument("--cache-dir", default=None, help="embedding cache folder")
+
+    def query(sp):
+        sp.add_argument("--query", help="free-text query")
+        sp.add_argument("--id", help="id of an input article to find related articles for")
+        sp.add_argument("-k", type=int, default=10, help="number of results (default 10)")
+        sp.add_argument("--since", help="only articles dated on or after (ISO 8601)")
+        sp.add_argument("--until", help="only articles dated on or before (ISO 8601)")
+        sp.add_argument("-o", "--output", default="-", help="output JSONL (default stdout)")
+
+    c = sub.add_parser("cluster", help="group articles into storylines")
+    common(c)
+    c.add_argument("-o", "--output", required=True, help="output JSONL: one {id, story_id} line per article")
+    c.add_argument("--storylines", help="storyline summary JSONL (default: OUTPUT with .storylines.jsonl)")
+    c.add_argument("--min-cluster-size", type=int, default=2)
+    c.add_argument("--min-samples", type=int, default=2)
+    c.add_argument("--show", type=int, default=10, help="storylines listed on stderr (default 10)")
+    c.set_defaults(func=cmd_cluster)
+
+    d = sub.add_parser("dedup", help="mark exact and near-duplicate articles")
+    common(d, model=False)
+    d.add_argument("-o", "--output", required=True, help="output JSONL: one {id, duplicate_of, kind} line per article")
+    d.add_argument("--threshold", type=float, default=0.7, help="shingle containment for near duplicates")
+    d.set_defaults(func=cmd_dedup)
+
+    r = sub.add_parser("related", help="articles related to a query or an input article")
+    common(r)
+    query(r)
+    r.add_argument("--window-days", type=float, help="with --id: only articles within this many days")
+    r.set_defaults(func=cmd_related)
+
+    i = sub.add_parser("index", help="build or query a saved index")
+    isub = i.add_subparsers(dest="index_command", required=True)
+    b = isub.add_parser("build", help="embed articles and save an index folder")
+    common(b)
+    b.add_argument("-o", "--output", required=True, help="index folder")
+    b.add_argument("--factory", default="auto", help="faiss factory string (default auto: Flat, IVF when large)")
+    b.set_defaults(func=cmd_index_build)
+    q = isub.add_parser("query", help="query a saved index")
+    q.add_argument("index", help="index folder")
+    common(q, inp=False)
+    query(q)
+    q.set_defaults(func=cmd_index_query)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except StoryclustError as e:
+        print(f"storyclust: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"storyclust: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,8 @@
+"""Documents: reading articles and cleaning scraped noise (the first stage of the pipeline)."""
+
+from .article import Article
+from .cleaning import CleanText, clean_text, normalize_for_hash, split_paragraphs
+from .loading import ArticleList, SkippedRecord, load_articles, parse_date
+
+__all__ = ["Article", "ArticleList", "CleanText", "SkippedRecord", "clean_text", "load_articles",
+           "normalize_for_hash", "parse_date", "split_paragraphs"]

@@ -1,0 +1,63 @@
+"""The article record that flows through storyclust."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+
+from .cleaning import CleanText, clean_text
+
+__all__ = ["Article"]
+
+
+@dataclass(eq=False)
+class Article:
+    """One news article.
+
+    ``text`` is kept exactly as given; the cleaned form used for embedding and
+    duplicate detection is ``article.cleaned`` (see :func:`clean_text`).
+
+    >>> a = Article(id="a1", text="Body of the story.\\n\\nPhoto: Reuters", title="A headline")
+    >>> a.cleaned.paragraphs
+    ['Body of the story.']
+    >>> a.text.endswith("Photo: Reuters")
+    True
+    """
+
+    id: str
+    text: str
+    title: str | None = None
+    date: datetime | None = None
+    lang: str | None = None
+    url: str | None = None
+    source: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @cached_property
+    def cleaned(self) -> CleanText:
+        """The text without captions, banners, bylines and repeated headlines."""
+        return clean_text(self.text, self.title)
+
+    @property
+    def headline(self) -> str | None:
+        """The given title, or the headline found in the body."""
+        return self.cleaned.title
+
+    def to_dict(self) -> dict:
+        """The record as plain JSON-ready values (date as ISO 8601), extra fields included."""
+        d = dict(self.extra)
+        d.update(
+            id=self.id,
+            text=self.text,
+            title=self.title,
+            date=self.date.isoformat() if self.date else None,
+            lang=self.lang,
+            url=self.url,
+            source=self.source,
+        )
+        return d
+
+    def __repr__(self) -> str:
+        head = (self.headline or self.text)[:40]
+        return f"Article(id={self.id!r}, date={self.date.date() if self.date else None}, {head!r})"

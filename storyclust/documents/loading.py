@@ -1,0 +1,303 @@
+"""Reading articles from files, folders, DataFrames and lists of dicts."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import warnings
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from ..errors import InputError
+from .article import Article
+
+__all__ = ["load_articles", "ArticleList", "SkippedRecord", "SUPPORTED_SUFFIXES"]
+
+SUPPORTED_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".parquet", ".txt", ".md")
+_KNOWN = ("id", "text", "title", "date", "lang", "url", "source")
+# Field names other datasets use; used only when the standard name is absent.
+_ALIASES = {"id": ("doc_id",), "text": ("body", "content")}
+
+
+@dataclass(frozen=True)
+class SkippedRecord:
+    """A record that ``load_articles(..., errors="skip")`` left out, and why."""
+
+    where: str
+    field: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: " + (f"field '{self.field}': " if self.field else "") + self.reason
+
+
+class ArticleList(list):
+    """A list of :class:`Article` with the records that were skipped in ``skipped``."""
+
+    def __init__(self, items=(), skipped=()):
+        super().__init__(items)
+        self.skipped: list[SkippedRecord] = list(skipped)
+
+
+def load_articles(source: Any, *, errors: str = "raise", fields: dict | None = None) -> ArticleList:
+    """Read articles from any supported source.
+
+    Parameters
+    ----------
+    source : path, DataFrame, list of dict or list of Article
+        A JSONL (``.jsonl``/``.ndjson``), JSON array, CSV or Parquet file; a
+        plain-text file (``.txt``/``.md``: one article, its id the file name
+        without suffix); a folder of such files (read recursively, in name
+        order); a pandas DataFrame; or a list of dicts or :class:`Article`.
+    errors : {"raise", "skip"}
+        ``"raise"`` (default) stops at the first bad record with an
+        :class:`~storyclust.errors.InputError` naming the file and line (or
+        record) and the field. ``"skip"`` leaves bad records out, lists them in
+        the result's ``skipped`` attribute and warns once with their number.
+    fields : dict, optional
+        Map from storyclust's field names to yours, e.g. ``{"id": "doc_id"}``.
+        Without it, ``doc_id`` is used when there is no ``id``, and ``body`` or
+        ``content`` when there is no ``text``.
+
+    Records need ``id`` (unique, string or integer) and ``text``; a record
+    whose text is empty is kept when it has a title (the title is its content);
+    ``title``, ``date`` (ISO 8601), ``lang``, ``url``, ``source`` are optional;
+    other fields are kept in ``article.extra``.
+
+    >>> arts = load_articles([{"id": 1, "text": "Hello.", "date": "2024-11-29", "section": "world"}])
+    >>> arts[0].id, arts[0].date.year, arts[0].extra
+    ('1', 2024, {'section': 'world'})
+    """
+    if errors not in ("raise", "skip"):
+        raise InputError(f"errors must be 'raise' or 'skip', not {errors!r}", field="errors")
+    fields = dict(fields or {})
+    unknown = set(fields) - set(_KNOWN)
+    if unknown:
+        raise InputError(f"unknown storyclust fields {sorted(unknown)}; use some of {list(_KNOWN)}", field="fields")
+
+    out = ArticleList()
+    first_seen: dict[str, str] = {}
+    for where, record in _records(source):
+        try:
+            if isinstance(record, InputError):
+                raise record
+            art = record if isinstance(record, Article) else _to_article(record, where, fields)
+            if art.id in first_seen:
+                raise InputError(
+                    f"duplicate id {art.id!r} (first seen at {first_seen[art.id]}); ids must be unique",
+                    where=where, field="id",
+                )
+            first_seen[art.id] = where
+            out.append(art)
+        except InputError as e:
+            if errors == "raise":
+                raise
+            out.skipped.append(SkippedRecord(e.where or where, e.field, e.reason))
+    if out.skipped:
+        warnings.warn(
+            f"load_articles skipped {len(out.skipped)} invalid record(s); see .skipped "
+            f"(first: {out.skipped[0]})", stacklevel=2,
+        )
+    return out
+
+
+# ---------------------------------------------------------------- records
+
+def _records(source: Any) -> Iterator[tuple[str, Any]]:
+    """Yield (where, record dict | Article | InputError) from any source."""
+    if isinstance(source, (str, os.PathLike)):
+        yield from _path_records(Path(source))
+        return
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas is a dependency
+        pd = None
+    if pd is not None and isinstance(source, pd.DataFrame):
+        for i, rec in enumerate(source.to_dict("records")):
+            yield f"row {i}", rec
+        return
+    if isinstance(source, (dict, bytes)) or not isinstance(source, Iterable):
+        raise InputError(
+            f"cannot read articles from a {type(source).__name__}; pass a path, a DataFrame or a list of dicts"
+        )
+    for i, rec in enumerate(source):
+        if not isinstance(rec, (dict, Article)):
+            yield f"record {i}", InputError(f"expected a dict or Article, got {type(rec).__name__}")
+        else:
+            yield f"record {i}", rec
+
+
+def _path_records(path: Path) -> Iterator[tuple[str, Any]]:
+    if not path.exists():
+        raise InputError("no such file or folder", where=str(path))
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+        if not files:
+            raise InputError(f"folder holds no file ending in {', '.join(SUPPORTED_SUFFIXES)}", where=str(path))
+        for f in files:
+            yield from _file_records(f, base=path)
+        return
+    yield from _file_records(path)
+
+
+def _decode(data: bytes, where: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise InputError(f"invalid UTF-8 at byte {e.start} (line {line})", where=where) from None
+
+
+def _file_records(path: Path, base: Path | None = None) -> Iterator[tuple[str, Any]]:
+    name = str(path)
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        with open(path, "rb") as fh:
+            for lineno, raw in enumerate(fh, 1):
+                where = f"{name}:{lineno}"
+                if not raw.strip():
+                    continue
+                try:
+                    text = _decode(raw, where)
+                    rec = json.loads(text)
+                except InputError as e:
+                    yield where, e
+                    continue
+                except json.JSONDecodeError as e:
+                    yield where, InputError(f"broken JSON ({e.msg} at column {e.colno})", where=where)
+                    continue
+                if not isinstance(rec, dict):
+                    yield where, InputError(f"expected a JSON object, got {type(rec).__name__}", where=where)
+                    continue
+                yield where, rec
+    elif suffix == ".json":
+        data = json.loads(_decode(path.read_bytes(), name))
+        if not isinstance(data, list):
+            raise InputError("a .json file must hold a list of objects (use .jsonl for one object per line)", where=name)
+        for i, rec in enumerate(data):
+            yield f"{name}[{i}]", rec if isinstance(rec, dict) else InputError("expected an object", where=f"{name}[{i}]")
+    elif suffix == ".csv":
+        text = _decode(path.read_bytes(), name)
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        start = 2  # the header is line 1
+        for rec in reader:
+            where = f"{name}:{start}"
+            start = reader.line_num + 1
+            if None in rec:
+                yield where, InputError("row has more columns than the header", where=where)
+                continue
+            yield where, {k: (v if v != "" else None) for k, v in rec.items()}
+    elif suffix == ".parquet":
+        import pandas as pd
+
+        for i, rec in enumerate(pd.read_parquet(path).to_dict("records")):
+            yield f"{name}:row {i}", rec
+    elif suffix in (".txt", ".md"):
+        rel = path.relative_to(base) if base else Path(path.name)
+        yield name, {"id": str(rel.with_suffix("")), "text": _decode(path.read_bytes(), name)}
+    else:
+        raise InputError(f"unsupported file type {suffix!r}; use one of {', '.join(SUPPORTED_SUFFIXES)}", where=name)
+
+
+# ---------------------------------------------------------------- fields
+
+def _missing(v: Any) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, float) and math.isnan(v):
+        return True
+    try:  # pandas.NA, NaT
+        import pandas as pd
+
+        return v is pd.NA or v is pd.NaT
+    except ImportError:  # pragma: no cover
+        return False
+
+
+def _get(rec: dict, name: str, fields: dict) -> Any:
+    if name in fields:
+        return rec.get(fields[name])
+    if name in rec:
+        return rec[name]
+    for alias in _ALIASES.get(name, ()):
+        if alias in rec:
+            return rec[alias]
+    return None
+
+
+def _used_key(rec: dict, name: str, fields: dict) -> str | None:
+    if name in fields:
+        return fields[name]
+    if name in rec:
+        return name
+    return next((a for a in _ALIASES.get(name, ()) if a in rec), None)
+
+
+def parse_date(value: Any, where: str | None = None) -> datetime | None:
+    """An ISO 8601 date or datetime as a naive UTC ``datetime``; None for a missing value."""
+    if _missing(value) or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, date):
+        dt = datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        try:
+            dt = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise InputError(f"cannot parse {value!r} as an ISO 8601 date (e.g. 2024-11-29 or 2024-11-29T10:00:00Z)",
+                             where=where, field="date") from None
+    else:
+        raise InputError(f"expected an ISO 8601 string, got {type(value).__name__}", where=where, field="date")
+    if hasattr(dt, "to_pydatetime"):
+        dt = dt.to_pydatetime()
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+    return dt
+
+
+def _opt_str(rec: dict, name: str, fields: dict, where: str) -> str | None:
+    v = _get(rec, name, fields)
+    if _missing(v):
+        return None
+    if not isinstance(v, str):
+        raise InputError(f"expected a string, got {type(v).__name__}", where=where, field=name)
+    return v
+
+
+def _to_article(rec: dict, where: str, fields: dict) -> Article:
+    raw_id = _get(rec, "id", fields)
+    if _missing(raw_id) or (isinstance(raw_id, str) and not raw_id.strip()):
+        raise InputError("missing id; every article needs a unique 'id'", where=where, field="id")
+    if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)):
+        if isinstance(raw_id, float) and raw_id.is_integer():
+            raw_id = int(raw_id)
+        else:
+            raise InputError(f"id must be a string or integer, got {type(raw_id).__name__}", where=where, field="id")
+    art_id = str(raw_id)
+    where_id = f"{where} (id {art_id!r})"
+    text = _get(rec, "text", fields)
+    if _missing(text):
+        text = ""
+    if not isinstance(text, str):
+        raise InputError(f"expected a string, got {type(text).__name__}", where=where_id, field="text")
+    title = _opt_str(rec, "title", fields, where_id)
+    if not text.strip() and not (title and title.strip()):
+        raise InputError("empty text and no title; an article needs one of them", where=where_id, field="text")
+    used = {_used_key(rec, n, fields) for n in _KNOWN}
+    extra = {k: v for k, v in rec.items() if k not in used}
+    return Article(
+        id=art_id,
+        text=text,
+        title=title,
+        date=parse_date(_get(rec, "date", fields), where_id),
+        lang=_opt_str(rec, "lang", fields, where_id),
+        url=_opt_str(rec, "url", fields, where_id),
+        source=_opt_str(rec, "source", fields, where_id),
+        extra=extra,
+    )

