@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from .documents import Article, parse_date
-from .errors import InputError
+from .errors import InputError, ModelMismatchError
 from .index import Hit, StoryIndex
 
 __all__ = ["find_related"]
@@ -42,8 +42,6 @@ def find_related(index: StoryIndex, query, embedder, *, k: int = 10, since=None,
     'en'
     """
     if embedder.fingerprint != index.model:
-        from .errors import ModelMismatchError
-
         raise ModelMismatchError(f"the index holds vectors from {index.model!r}, not {embedder.fingerprint!r}")
     exclude = set(exclude)
     since = parse_date(since, "since")

@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 
 from ..documents import Article
 from ..errors import InputError
-from .backends import DEFAULT_MODEL, resolve_backend
+from .backends import resolve_backend
 from .cache import EmbeddingCache, default_cache_dir
 
 __all__ = ["Embedder", "ArticleEmbeddings"]
@@ -96,7 +96,7 @@ class Embedder:
 
     @property
     def model_name(self) -> str:
-        return self._backend.name if self.model is not None else DEFAULT_MODEL
+        return self._backend.name
 
     @property
     def fingerprint(self) -> str:

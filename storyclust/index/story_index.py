@@ -73,6 +73,7 @@ class StoryIndex:
         self.factory = factory
         self.nprobe = nprobe
         self._index = None
+        self._factory_used: str | None = None
         self._ids: dict[str, int] = {}       # article id -> faiss id
         self._rows: dict[int, dict] = {}     # faiss id -> {"id": ..., metadata}
         self._next = 0
@@ -93,7 +94,7 @@ class StoryIndex:
     @property
     def factory_string(self) -> str | None:
         """The faiss factory string in use (None while empty)."""
-        return getattr(self, "_factory_used", None)
+        return self._factory_used
 
     def add(self, ids: Sequence[str], vectors: np.ndarray, *, model: str, metadata: Sequence[dict] | None = None) -> None:
         """Add vectors under article ids.
