@@ -179,6 +179,13 @@ def clean_text(text: str, title: str | None = None, *, infer_title: bool = True)
         When no title is given, take a headline-like first or last line
         (3 to 25 words, no sentence-final punctuation) as the title and remove
         it from the body.
+
+    >>> c = clean_text("By Jane Doe\\n\\nThe storm closed the port.\\n\\nStorm closes port\\n\\nShare this article",
+    ...                title="Storm closes port")
+    >>> c.title, c.paragraphs
+    ('Storm closes port', ['The storm closed the port.'])
+    >>> [(r.reason, r.text) for r in c.removed]
+    [('byline', 'By Jane Doe'), ('headline', 'Storm closes port'), ('banner', 'Share this article')]
     """
     removed: list[RemovedLine] = []
     kept: list[str] = []
