@@ -31,8 +31,8 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         The fewest articles a storyline has.
     min_samples : int, default 2
         Neighbours that make an article a core point; larger values call more
-        articles noise. (2 was best on ECB+ topics 1-35 with the default model:
-        see ``benchmarks/model_choice.py``.)
+        articles noise. The defaults (2, 2) keep two-article storylines
+        possible; see the README for how they compare on ECB+.
     n_neighbors : int, default 15
         Neighbours kept per article in the sparse graph.
     metric : {"cosine", "euclidean"}, default "cosine"
