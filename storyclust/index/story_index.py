@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
+import threading
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +23,15 @@ __all__ = ["StoryIndex", "Hit", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
 _META_FIELDS = ("date", "source", "lang", "title")
+
+
+def _locked(method):
+    """Run a StoryIndex method under the index's lock."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -60,6 +72,16 @@ class StoryIndex:
     ['a', 'b']
     >>> idx.remove(["a"]); len(idx)
     1
+
+    Guarantees
+    ----------
+    - Thread safety: any number of threads may search while one thread adds or
+      removes; every call sees the index either before or after a whole
+      ``add``/``remove`` (calls are serialised by a lock; FAISS itself spreads
+      one batched search over the cores).
+    - :meth:`save` is atomic: after a crash at any moment, :meth:`load` gives
+      the previously saved state or the new one, never a mix.
+    - Nothing is unpickled: the folder holds a FAISS index file and JSON.
     """
 
     def __init__(self, dim: int, model: str, *, factory: str = "auto", nprobe: int = 16):
@@ -77,9 +99,11 @@ class StoryIndex:
         self._ids: dict[str, int] = {}       # article id -> faiss id
         self._rows: dict[int, dict] = {}     # faiss id -> {"id": ..., metadata}
         self._next = 0
+        self._lock = threading.RLock()
 
     # ------------------------------------------------------------ building
 
+    @_locked
     def __len__(self) -> int:
         return len(self._ids)
 
@@ -87,6 +111,7 @@ class StoryIndex:
         return article_id in self._ids
 
     @property
+    @_locked
     def ids(self) -> list[str]:
         """Article ids in the order they were added."""
         return list(self._ids)
@@ -96,6 +121,7 @@ class StoryIndex:
         """The faiss factory string in use (None while empty)."""
         return self._factory_used
 
+    @_locked
     def add(self, ids: Sequence[str], vectors: np.ndarray, *, model: str, metadata: Sequence[dict] | None = None) -> None:
         """Add vectors under article ids.
 
@@ -172,6 +198,7 @@ class StoryIndex:
         self._factory_used = factory
         return index
 
+    @_locked
     def remove(self, ids: Sequence[str]) -> None:
         """Remove articles by id; unknown ids raise an error naming them."""
         ids = [str(i) for i in ids]
@@ -184,12 +211,14 @@ class StoryIndex:
         if len(fids):
             self._index.remove_ids(fids)
 
+    @_locked
     def vector(self, article_id: str) -> np.ndarray:
         """The stored vector of an article."""
         if article_id not in self._ids:
             raise InputError("not in the index", where=f"id {article_id!r}", field="id")
         return self._index.reconstruct(self._ids[article_id])
 
+    @_locked
     def metadata(self, article_id: str) -> dict:
         return dict(self._rows[self._ids[article_id]])
 
@@ -207,6 +236,7 @@ class StoryIndex:
         r = self._rows[fid]
         return Hit(r["id"], float(score), r.get("date"), r.get("source"), r.get("lang"), r.get("title"))
 
+    @_locked
     def search(self, queries: np.ndarray, k: int = 10):
         """The ``k`` most similar articles to each query vector, best first.
 
@@ -222,6 +252,7 @@ class StoryIndex:
         res = [[self._hit(int(f), s) for f, s in zip(fr, sr) if f >= 0] for fr, sr in zip(fids, scores)]
         return res[0] if single else res
 
+    @_locked
     def range_search(self, query: np.ndarray, min_similarity: float):
         """Every article whose cosine similarity to ``query`` is at least ``min_similarity``, best first."""
         q, single = self._queries(query)
@@ -237,15 +268,18 @@ class StoryIndex:
 
     # ------------------------------------------------------------ persistence
 
+    @_locked
     def save(self, path) -> None:
-        """Write the index to a folder: ``index.faiss`` and ``meta.json`` (no pickles).
+        """Write the index to a folder: an ``index-*.faiss`` file and ``meta.json`` (no pickles).
 
-        Each file is written to a temporary name, flushed to disk and renamed,
-        and ``meta.json`` (which names the index file it belongs to) goes last.
+        The index goes to a new file name; ``meta.json``, which names that file,
+        is written to a temporary file, flushed to disk and renamed over the old
+        one; only then are the previous index file and stale temporaries
+        deleted. A crash at any point leaves the old or the new state loadable.
         """
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        index_name = f"index-{self._next}-{os.getpid()}.faiss"
+        index_name = f"index-{uuid.uuid4().hex}.faiss"  # never the file the current meta.json names
         if self._index is not None:
             _atomic_write(path / index_name, faiss.serialize_index(self._index).tobytes())
         rows = [self._rows[f] for f in sorted(self._rows)]
@@ -263,7 +297,8 @@ class StoryIndex:
             "rows": [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()} for r in rows],
         }
         _atomic_write(path / "meta.json", json.dumps(meta, ensure_ascii=False).encode())
-        for old in path.glob("index-*.faiss"):  # files of earlier saves
+        # only now are the files of earlier saves, and temporaries of interrupted ones, unused
+        for old in [*path.glob("index-*.faiss"), *path.glob(".*.tmp")]:
             if old.name != index_name:
                 old.unlink(missing_ok=True)
 
