@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from storyclust import Article, InputError, StoryClusterer, load_articles
+from storyclust import InputError, StoryClusterer, load_articles
 from storyclust.evaluation import bcubed
 from storyclust.storylines import bridge_components, knn_graph
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -94,7 +95,7 @@ def find_duplicates(articles: Sequence[Article], *, threshold: float = 0.7, min_
     n = len(articles)
     ids = [a.id for a in articles]
     if len(set(ids)) != n:
-        dup = next(i for i in ids if ids.count(i) > 1)
+        dup = next(i for i, c in Counter(ids).items() if c > 1)
         raise InputError("duplicate id; ids must be unique", where=f"id {dup!r}", field="id")
 
     texts = [dedup_text(a) for a in articles]
@@ -137,14 +138,11 @@ def find_duplicates(articles: Sequence[Article], *, threshold: float = 0.7, min_
         return (d is None, d or 0, i)
 
     result = DedupResult(duplicate_of={i: None for i in ids})
-    for group in members.values():
-        if len(group) < 2:
-            continue
-        rep = min(group, key=rank)
+    reps = sorted((min(g, key=rank), g) for g in members.values() if len(g) > 1)
+    for rep, group in reps:  # in the input order of their representatives
         kind = "exact" if len({digests[i] for i in group}) == 1 else "near"
         result.groups.append(DuplicateGroup(ids[rep], tuple(ids[i] for i in group), kind))
         for i in group:
             if i != rep:
                 result.duplicate_of[ids[i]] = ids[rep]
-    result.groups.sort(key=lambda g: ids.index(g.representative))
     return result

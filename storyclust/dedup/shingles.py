@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 
-import numpy as np
 from datasketch import MinHash
 
 from ..documents import Article, normalize_for_hash
