@@ -69,13 +69,11 @@ def cmd_cluster(args):
 def cmd_dedup(args):
     arts = _load(args)
     res = find_duplicates(arts, threshold=args.threshold)
-    kind = {m: g.kind for g in res.groups for m in g.duplicates}
+    kind = res.kind_of
     with _out(args.output) as fh:
         _write_jsonl(fh, ({"id": a.id, "duplicate_of": res.duplicate_of[a.id], "kind": kind.get(a.id)}
                           for a in arts))
-    n_exact = sum(1 for v in kind.values() if v == "exact")
-    print(f"{len(arts)} articles: {len(res.kept)} kept, {n_exact} exact duplicates, "
-          f"{len(kind) - n_exact} near duplicates, in {len(res.groups)} groups", file=sys.stderr)
+    print(res.summary(), file=sys.stderr)
 
 
 def _query(args, arts_by_id=None):
@@ -94,10 +92,10 @@ def _related_rows(hits):
 
 def cmd_related(args):
     arts = _load(args)
+    q = _query(args, {a.id: a for a in arts})  # before the embedding, which is the slow part
     emb = _embedder(args)
     idx = StoryIndex(emb.dim, emb.fingerprint)
     idx.add_articles(arts, emb)
-    q = _query(args, {a.id: a for a in arts})
     hits = find_related(idx, q, emb, k=args.k, since=args.since, until=args.until, window_days=args.window_days)
     with _out(args.output) as fh:
         _write_jsonl(fh, _related_rows(hits))
@@ -113,9 +111,9 @@ def cmd_index_build(args):
 
 
 def cmd_index_query(args):
+    q = _query(args)
     emb = _embedder(args)
     idx = StoryIndex.load(args.index, model=emb.fingerprint)
-    q = _query(args)
     hits = find_related(idx, q, emb, k=args.k, since=args.since, until=args.until)
     with _out(args.output) as fh:
         _write_jsonl(fh, _related_rows(hits))

@@ -100,3 +100,13 @@ def test_long_paragraphs_are_split_not_truncated(minilm):
     assert max(counts) <= minilm._backend.max_tokens
     joined = " ".join(t for t, _ in chunks)
     assert joined.count("The mayor said") == 40 and "zebras" in joined
+
+
+def test_paragraph_lengths_are_counted_in_one_tokenizer_call(minilm, monkeypatch):
+    calls = []
+    real = minilm._backend.count_tokens
+    monkeypatch.setattr(minilm._backend, "count_tokens", lambda texts: calls.append(len(texts)) or real(texts))
+    arts = [Article(str(i), f"Paragraph one of {i}.\n\nParagraph two of {i}.", title=f"Title {i}") for i in range(5)]
+    e = minilm.embed_articles(arts)
+    assert calls == [10]  # all paragraphs at once; none is long enough to need splitting
+    assert e.chunks(3)[0] == ["Title 3", "Paragraph one of 3.", "Paragraph two of 3."]

@@ -86,6 +86,7 @@ MIXED = [
 def test_german_and_english_articles_on_one_event_share_a_storyline(embedder):
     arts = load_articles([{"id": i, "text": t, "date": d} for i, t, d in MIXED])
     est = StoryClusterer(embedder=embedder).fit(arts)
+    assert est.embedder_ is embedder
     lab = dict(zip([a.id for a in arts], est.labels_))
     assert lab["de-1"] == lab["en-1"] == lab["en-2"] != -1
     assert lab["de-2"] == lab["en-3"] == lab["en-4"] != -1
@@ -112,6 +113,12 @@ def test_ecb_reporting_topics_cluster_well(ecb_articles, embedder):
     p, r, f1 = bcubed(gold, est.labels_)
     assert f1 >= 0.80, (p, r, f1)  # 0.855 measured with the default model (benchmarks/model_choice.py)
     assert all(s.keywords and s.headline for s in est.storylines_)
+
+
+def test_fit_leaves_its_parameters_alone(monkeypatch, tmp_path):
+    monkeypatch.setenv("STORYCLUST_CACHE_DIR", str(tmp_path))
+    est = StoryClusterer().fit(load_articles([{"id": i, "text": t} for i, t, _ in MIXED]))
+    assert est.embedder is None and est.embedder_.model_name == "use-multilingual-v3"
 
 
 def test_single_seed_article_is_noise_not_an_error(embedder):

@@ -59,6 +59,17 @@ class DedupResult:
         """Ids of the articles that are kept (not a duplicate of another), in input order."""
         return [i for i, d in self.duplicate_of.items() if d is None]
 
+    @property
+    def kind_of(self) -> dict:
+        """Every duplicate's id mapped to its group's kind (``"exact"`` or ``"near"``)."""
+        return {m: g.kind for g in self.groups for m in g.duplicates}
+
+    def summary(self) -> str:
+        """One line: how many articles were kept, and how many were exact and near duplicates."""
+        kinds = list(self.kind_of.values())
+        return (f"{len(self.duplicate_of)} articles: {len(self.kept)} kept, {kinds.count('exact')} exact "
+                f"duplicates, {kinds.count('near')} near duplicates, in {len(self.groups)} groups")
+
 
 def find_duplicates(articles: Sequence[Article], *, threshold: float = 0.7, min_length_ratio: float = 0.25,
                     shingle_size: int = 5, num_perm: int = 128, show_progress: bool | None = None) -> DedupResult:

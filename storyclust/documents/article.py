@@ -40,6 +40,11 @@ class Article:
         return clean_text(self.text, self.title)
 
     @property
+    def chronological_key(self) -> tuple:
+        """Sorts articles by date (undated last), then id: the order storylines are numbered in."""
+        return (self.date is None, self.date or datetime.min, self.id)
+
+    @property
     def headline(self) -> str | None:
         """The given title, or the headline found in the body."""
         return self.cleaned.title

@@ -165,26 +165,36 @@ class Embedder:
         Paragraphs longer than the model's window are split at sentence ends
         (and, for a single over-long sentence, at words), so nothing is
         truncated. The weight is the text length; the title counts as much as
-        an average paragraph.
+        an average paragraph. An article whose text was all noise is embedded
+        from its raw text.
         """
-        c = article.cleaned
-        pieces: list[str] = []
-        limit = self._backend.max_tokens
-        for para in c.paragraphs:
-            pieces.extend(self._fit(para, limit) if limit else [para])
-        chunks = [(p, float(len(p))) for p in pieces]
-        if c.title:
-            w = float(np.mean([wt for _, wt in chunks])) if chunks else 1.0
-            chunks.insert(0, (c.title, w))
-        if not chunks:  # everything was noise: embed the raw text rather than nothing
-            raw = " ".join(article.text.split()) or (article.title or "")
-            chunks = [(p, float(len(p))) for p in (self._fit(raw, limit) if limit else [raw])]
-        return chunks
+        return self._chunks([article])[0]
 
-    def _fit(self, text: str, limit: int) -> list[str]:
+    def _chunks(self, articles: list[Article]) -> list[list[tuple[str, float]]]:
+        titled = []
+        for a in articles:
+            c = a.cleaned
+            paras = c.paragraphs or ([] if c.title else [" ".join(a.text.split())])
+            titled.append((c.title, paras))
+        pieces = iter(self._fit_window([p for _, paras in titled for p in paras]))
+        out = []
+        for title, paras in titled:
+            chunks = [(t, float(len(t))) for _ in paras for t in next(pieces)]
+            if title:
+                chunks.insert(0, (title, float(np.mean([w for _, w in chunks])) if chunks else 1.0))
+            out.append(chunks)
+        return out
+
+    def _fit_window(self, texts: list[str]) -> list[list[str]]:
+        """Each text as the pieces that fit the model's window (one tokenizer call for all of them)."""
+        limit = self._backend.max_tokens
+        if not limit or not texts:
+            return [[t] for t in texts]
         budget = max(8, limit - 2)  # room for the special tokens
-        if self._backend.count_tokens([text])[0] <= budget:
-            return [text]
+        counts = self._backend.count_tokens(texts)
+        return [[t] if n <= budget else self._split(t, budget) for t, n in zip(texts, counts)]
+
+    def _split(self, text: str, budget: int) -> list[str]:
         sentences = [s for s in _SENTENCE_SPLIT.split(text) if s.strip()]
         counts = self._backend.count_tokens(sentences)
         out, cur, cur_n = [], [], 0
@@ -220,7 +230,7 @@ class Embedder:
             if not isinstance(a, Article):
                 raise InputError(f"expected an Article, got {type(a).__name__}; use load_articles() first",
                                  where=f"article {i}")
-        all_chunks = [self.split_chunks(a) for a in articles]
+        all_chunks = self._chunks(articles)
         offsets = np.zeros(len(articles) + 1, dtype=np.int64)
         np.cumsum([len(c) for c in all_chunks], out=offsets[1:])
         texts = [t for chunks in all_chunks for t, _ in chunks]

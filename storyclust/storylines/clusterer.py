@@ -57,6 +57,8 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         HDBSCAN's membership strength per row.
     storylines_ : list of Storyline
         Keywords, headline and date span of each storyline (fitted on articles only).
+    embedder_ : Embedder
+        The embedder used (fitted on articles only): ``embedder``, or ``Embedder()`` when it was None.
     n_components_ : int
         Connected parts of the neighbour graph.
 
@@ -105,8 +107,10 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
             if self.embedder is None:
                 from ..embeddings import Embedder
 
-                self.embedder = Embedder()
-            vectors = self.embedder.embed_articles(articles).vectors
+                self.embedder_ = Embedder()
+            else:
+                self.embedder_ = self.embedder
+            vectors = self.embedder_.embed_articles(articles).vectors
             self.n_features_in_ = vectors.shape[1]
         else:
             vectors = validate_data(self, X, dtype=np.float64, ensure_min_samples=1)
@@ -116,19 +120,17 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
             norms[norms == 0] = 1.0
             vectors = vectors / norms
         n = len(vectors)
-        min_samples = self.min_samples
-
         self.n_components_ = n
         labels = np.full(n, -1, dtype=np.intp)
         probs = np.zeros(n)
-        if n >= self.min_cluster_size and n > min_samples:
+        if n >= self.min_cluster_size and n > self.min_samples:
             # Run in a canonical row order (article id, else the vector itself), so that ties between
             # equal distances break the same way whatever order the input came in.
             order = (np.argsort(np.array([a.id for a in articles], dtype=object), kind="stable")
                      if articles is not None else np.lexsort(vectors.T[::-1]))
-            graph = knn_graph(vectors[order], max(self.n_neighbors, min_samples), self.metric)
+            graph = knn_graph(vectors[order], max(self.n_neighbors, self.min_samples), self.metric)
             graph, self.n_components_ = bridge_components(graph)
-            hdb = HDBSCAN(min_cluster_size=self.min_cluster_size, min_samples=min_samples, metric="precomputed",
+            hdb = HDBSCAN(min_cluster_size=self.min_cluster_size, min_samples=self.min_samples, metric="precomputed",
                           cluster_selection_method=self.cluster_selection_method,
                           cluster_selection_epsilon=self.cluster_selection_epsilon, copy=True)
             labels[order] = hdb.fit_predict(graph)
@@ -150,16 +152,13 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
 
 
 def _canonical_labels(labels: np.ndarray, articles) -> np.ndarray:
-    """Renumber clusters 0, 1, ... in a fixed order: by earliest article (date, id) for articles, else first row."""
-    clusters = sorted(set(labels.tolist()) - {-1})
-    if not clusters:
-        return labels
-
-    def key(c):
-        idx = np.flatnonzero(labels == c)
-        if articles is None:
-            return (int(idx[0]),)
-        return min((articles[i].date is None, articles[i].date or 0, articles[i].id) for i in idx)
-
-    order = {c: new for new, c in enumerate(sorted(clusters, key=key))}
-    return np.array([order.get(c, -1) for c in labels.tolist()], dtype=np.intp)
+    """Renumber clusters 0, 1, ... by their earliest article (``Article.chronological_key``), else first row."""
+    rows = (np.arange(len(labels)) if articles is None
+            else np.array(sorted(range(len(labels)), key=lambda i: articles[i].chronological_key), dtype=np.intp))
+    in_order = labels[rows]
+    clusters, first = np.unique(in_order, return_index=True)  # each cluster's first row in that order
+    keep = clusters != -1
+    clusters = clusters[keep][np.argsort(first[keep], kind="stable")]
+    lookup = np.full(labels.max(initial=-1) + 2, -1, dtype=np.intp)  # old label + 1 -> new label
+    lookup[clusters + 1] = np.arange(len(clusters))
+    return lookup[labels + 1]

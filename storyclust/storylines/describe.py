@@ -78,8 +78,12 @@ def describe_storylines(articles: Sequence[Article], labels: Sequence[int], vect
     except ValueError:  # nothing but stop words
         m, vocab = None, np.array([])
     out = []
-    for lab in sorted(set(labels.tolist()) - {-1}):
-        idx = np.flatnonzero(labels == lab)
+    by_label = np.argsort(labels, kind="stable")  # rows grouped by label, in input order within a label
+    bounds = np.flatnonzero(np.diff(labels[by_label])) + 1
+    for idx in np.split(by_label, bounds):
+        lab = labels[idx[0]] if len(idx) else -1
+        if lab == -1:
+            continue
         keywords: tuple = ()
         if m is not None:
             scores = np.asarray(m[idx].mean(axis=0)).ravel()
@@ -90,7 +94,7 @@ def describe_storylines(articles: Sequence[Article], labels: Sequence[int], vect
             centre = vectors[idx].mean(axis=0)
             rep = idx[int(np.argmax(vectors[idx] @ centre))]
         else:
-            rep = min(idx, key=lambda i: (articles[i].date is None, articles[i].date or 0, articles[i].id))
+            rep = min(idx, key=lambda i: articles[i].chronological_key)
         out.append(Storyline(int(lab), tuple(articles[i].id for i in idx), keywords, articles[rep].headline,
                              min(dates) if dates else None, max(dates) if dates else None))
     return out
