@@ -102,6 +102,23 @@ def test_long_paragraphs_are_split_not_truncated(minilm):
     assert joined.count("The mayor said") == 40 and "zebras" in joined
 
 
+def test_a_word_longer_than_the_window_is_cut_inside_the_word(minilm):
+    word = "".join(chr(ord("a") + (i * 7) % 26) for i in range(20_000))  # 20,000 characters, no space
+    chunks = minilm.split_chunks(Article("nospace", word))
+    counts = minilm._backend.count_tokens([t for t, _ in chunks])
+    assert len(chunks) > 1 and max(counts) <= minilm._backend.max_tokens
+    assert "".join(t for t, _ in chunks).replace(" ", "") == word  # nothing lost
+
+
+def test_surrogates_and_control_characters_do_not_break_encoding(embedder):
+    dirty = "Police\x00 arrested a man\ufeff after the \ud83d shooting.\x07"
+    clean = "Police arrested a man after the \ufffd shooting."
+    v = embedder.encode([dirty, clean])
+    assert np.allclose(v[0], v[1])
+    e = embedder.embed_articles([Article("d", dirty)])
+    assert e.chunk_texts == [clean]
+
+
 def test_paragraph_lengths_are_counted_in_one_tokenizer_call(minilm, monkeypatch):
     calls = []
     real = minilm._backend.count_tokens
@@ -110,3 +127,15 @@ def test_paragraph_lengths_are_counted_in_one_tokenizer_call(minilm, monkeypatch
     e = minilm.embed_articles(arts)
     assert calls == [10]  # all paragraphs at once; none is long enough to need splitting
     assert e.chunks(3)[0] == ["Title 3", "Paragraph one of 3.", "Paragraph two of 3."]
+
+
+def test_a_huge_article_is_embedded_from_its_start_and_reported(embedder):
+    para = "The flood reached the old town on Tuesday and the river kept rising through the night. " * 10
+    huge = Article("huge", "\n\n".join(f"{i}. {para}" for i in range(6000)))  # about 5 MB
+    small = Article("small", para)
+    with pytest.warns(UserWarning, match="1 article"):
+        e = embedder.embed_articles([huge, small])
+    assert e.truncated == ["huge"]
+    texts, _ = e.chunks(0)
+    assert 0 < sum(map(len, texts)) <= embedder.max_chars and texts[0].startswith("0. The flood")
+    assert float(e.vectors[0] @ e.vectors[1]) > 0.8

@@ -21,7 +21,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-__all__ = ["CleanText", "RemovedLine", "clean_text", "split_paragraphs", "normalize_for_hash"]
+__all__ = ["CleanText", "RemovedLine", "clean_text", "sanitize_text", "split_paragraphs", "normalize_for_hash"]
 
 # A line longer than this is a paragraph of the story, whatever it mentions.
 _MAX_NOISE_WORDS = 40
@@ -87,6 +87,10 @@ _TIMESTAMP_RE = re.compile(
 _SENTENCE_END = tuple(".!?:;\"“”»«'’)")
 _WS_RE = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _BLANK_LINE_RE = re.compile(r"\n\s*\n")
+# Lone UTF-16 surrogates (JSON allows "\ud800"; no encoder accepts them) and control characters other than
+# tab and line breaks (NUL and friends from binary junk), plus the byte-order mark and zero-width space.
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff\u200b]")
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,19 @@ def split_paragraphs(text: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
+def sanitize_text(text: str) -> str:
+    """Text any encoder accepts: lone surrogates become U+FFFD, control characters are dropped.
+
+    Tabs and line breaks stay. Scraped text carries such characters (NUL bytes, a
+    BOM in the middle of a page, a half-decoded emoji in JSON); left in, they
+    make tokenizers fail or hash the same text two ways.
+
+    >>> sanitize_text("a\\x00b\\ufeff c \\ud83d!")
+    'ab c \\ufffd!'
+    """
+    return _CONTROL_RE.sub("", _SURROGATE_RE.sub("\ufffd", text))
+
+
 def normalize_for_hash(text: str) -> str:
     """Lower-case, NFKC-normalised text without punctuation, for exact-duplicate hashing."""
     text = unicodedata.normalize("NFKC", text).casefold()
@@ -190,6 +207,8 @@ def clean_text(text: str, title: str | None = None, *, infer_title: bool = True)
     removed: list[RemovedLine] = []
     kept: list[str] = []
     seen: set[str] = set()
+    text = sanitize_text(text)
+    title = sanitize_text(title) if title else title
     title_key = normalize_for_hash(title) if title else None
     for para in split_paragraphs(text):
         lines = []

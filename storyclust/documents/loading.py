@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import email.utils
 import io
 import json
 import math
 import os
+import re
 import warnings
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -22,6 +24,7 @@ SUPPORTED_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".parquet", ".txt", 
 _KNOWN = ("id", "text", "title", "date", "lang", "url", "source")
 # Field names other datasets use; used only when the standard name is absent.
 _ALIASES = {"id": ("doc_id",), "text": ("body", "content")}
+_BAD_BYTE_RE = re.compile("[\udc80-\udcff]")  # what errors="surrogateescape" makes of a non-UTF-8 byte
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ def load_articles(source: Any, *, errors: str = "raise", fields: dict | None = N
 
     Records need ``id`` (unique, string or integer) and ``text``; a record
     whose text is empty is kept when it has a title (the title is its content);
-    ``title``, ``date`` (ISO 8601), ``lang``, ``url``, ``source`` are optional;
+    ``title``, ``date`` (see :func:`parse_date`), ``lang``, ``url``, ``source`` are optional;
     other fields are kept in ``article.extra``.
 
     >>> arts = load_articles([{"id": 1, "text": "Hello.", "date": "2024-11-29", "section": "world"}])
@@ -145,12 +148,13 @@ def _path_records(path: Path) -> Iterator[tuple[str, Any]]:
     yield from _file_records(path)
 
 
-def _decode(data: bytes, where: str) -> str:
+def _decode(data: bytes, where: str, whole_file: bool = True) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
-        raise InputError(f"invalid UTF-8 at byte {e.start} (line {line})", where=where) from None
+        at = f"at byte {e.start} (line {line})" if whole_file else f"at column {e.start + 1}"
+        raise InputError(f"invalid UTF-8 {at}", where=where) from None
 
 
 def _file_records(path: Path, base: Path | None = None) -> Iterator[tuple[str, Any]]:
@@ -163,13 +167,13 @@ def _file_records(path: Path, base: Path | None = None) -> Iterator[tuple[str, A
                 if not raw.strip():
                     continue
                 try:
-                    text = _decode(raw, where)
+                    text = _decode(raw, where, whole_file=False)
                     rec = json.loads(text)
                 except InputError as e:
                     yield where, e
                     continue
                 except json.JSONDecodeError as e:
-                    yield where, InputError(f"broken JSON ({e.msg} at column {e.colno})", where=where)
+                    yield where, InputError(f"broken JSON: {e.msg.removesuffix(' at')} (column {e.colno})", where=where)
                     continue
                 if not isinstance(rec, dict):
                     yield where, InputError(f"expected a JSON object, got {type(rec).__name__}", where=where)
@@ -182,14 +186,21 @@ def _file_records(path: Path, base: Path | None = None) -> Iterator[tuple[str, A
         for i, rec in enumerate(data):
             yield f"{name}[{i}]", rec if isinstance(rec, dict) else InputError("expected an object", where=f"{name}[{i}]")
     elif suffix == ".csv":
-        text = _decode(path.read_bytes(), name)
+        # Bytes that are not UTF-8 become lone surrogates here, so that only the rows holding them fail.
+        text = path.read_bytes().decode("utf-8-sig", errors="surrogateescape")
         reader = csv.DictReader(io.StringIO(text, newline=""))
+        if reader.fieldnames and any(_BAD_BYTE_RE.search(f) for f in reader.fieldnames):
+            raise InputError("invalid UTF-8 in the header", where=f"{name}:1")
         start = 2  # the header is line 1
         for rec in reader:
             where = f"{name}:{start}"
             start = reader.line_num + 1
             if None in rec:
                 yield where, InputError("row has more columns than the header", where=where)
+                continue
+            bad = next((k for k, v in rec.items() if v and _BAD_BYTE_RE.search(v)), None)
+            if bad is not None:
+                yield where, InputError("invalid UTF-8", where=where, field=bad)
                 continue
             yield where, {k: (v if v != "" else None) for k, v in rec.items()}
     elif suffix == ".parquet":
@@ -199,7 +210,10 @@ def _file_records(path: Path, base: Path | None = None) -> Iterator[tuple[str, A
             yield f"{name}:row {i}", rec
     elif suffix in (".txt", ".md"):
         rel = path.relative_to(base) if base else Path(path.name)
-        yield name, {"id": str(rel.with_suffix("")), "text": _decode(path.read_bytes(), name)}
+        try:
+            yield name, {"id": str(rel.with_suffix("")), "text": _decode(path.read_bytes(), name)}
+        except InputError as e:
+            yield name, e
     else:
         raise InputError(f"unsupported file type {suffix!r}; use one of {', '.join(SUPPORTED_SUFFIXES)}", where=name)
 
@@ -238,27 +252,97 @@ def _used_key(rec: dict, name: str, fields: dict) -> str | None:
     return next((a for a in _ALIASES.get(name, ()) if a in rec), None)
 
 
+# Date strings accepted besides ISO 8601 and RFC 2822, tried in this order. Month names may be English or
+# German; a leading weekday is ignored. Slash dates such as 03/04/2015 are refused: day-first or month-first
+# cannot be told from the string.
+_DATE_FORMATS = (
+    "%Y/%m/%d", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y%m%d",
+    "%d.%m.%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y, %H:%M", "%d.%m.%Y %H:%M:%S",
+    "%B %d, %Y", "%B %d %Y", "%b %d, %Y", "%b %d %Y", "%b. %d, %Y",
+    "%B %d, %Y %I:%M %p", "%B %d, %Y %H:%M", "%b %d, %Y %I:%M %p",
+    "%d %B %Y", "%d. %B %Y", "%d %b %Y", "%d. %b %Y", "%d %B %Y %H:%M", "%d. %B %Y, %H:%M", "%d. %B %Y %H:%M",
+)
+_GERMAN_MONTHS = {
+    "januar": "January", "jänner": "January", "februar": "February", "märz": "March", "maerz": "March",
+    "april": "April", "mai": "May", "juni": "June", "juli": "July", "august": "August",
+    "september": "September", "oktober": "October", "november": "November", "dezember": "December",
+}
+_WEEKDAY_RE = re.compile(
+    r"^(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun|montag|dienstag|mittwoch|donnerstag|freitag|samstag|"
+    r"sonntag)[a-z]*\.?,?\s+", re.I)
+_GERMAN_MONTH_RE = re.compile(r"\b(" + "|".join(_GERMAN_MONTHS) + r")\b", re.I)
+# "Tue, 10 Mar 2015 14:00:00 GMT" (email.utils alone is lenient: it would read "March 10, 2015 2:30 PM" as 02:30)
+_RFC2822_RE = re.compile(r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s+\d{1,2}:\d{2}")
+# Unix time: seconds, or milliseconds when larger than this (year 5138 in seconds)
+_EPOCH_MS_ABOVE = 1e11
+_EPOCH_RE = re.compile(r"^\d{9,13}(?:\.\d+)?$")
+
+
 def parse_date(value: Any, where: str | None = None) -> datetime | None:
-    """An ISO 8601 date or datetime as a naive UTC ``datetime``; None for a missing value."""
+    """A date or datetime as a naive UTC ``datetime``; None for a missing value.
+
+    Accepts ``datetime``/``date``/pandas ``Timestamp``; Unix time as a number
+    (seconds, or milliseconds above 1e11), also as a string of 9 to 13 digits;
+    and strings in ISO 8601, RFC 2822
+    (``Tue, 10 Mar 2015 14:00:00 GMT``), ``2015/03/10``, ``10.03.2015``,
+    ``March 10, 2015``, ``10 March 2015`` or ``10. März 2015`` (with a time
+    or a weekday in front). Times with a zone are converted to UTC; times
+    without one are taken as UTC. Anything else, including day/month-ambiguous
+    ``03/04/2015``, raises an :class:`~storyclust.errors.InputError` naming
+    the record and the ``date`` field.
+
+    >>> [str(parse_date(v)) for v in ("2015-03-10T15:00+01:00", "Tue, 10 Mar 2015 14:00:00 GMT",
+    ...                                 "10. März 2015", "Tuesday, March 10, 2015", 1425996000)]
+    ['2015-03-10 14:00:00', '2015-03-10 14:00:00', '2015-03-10 00:00:00', '2015-03-10 00:00:00', '2015-03-10 14:00:00']
+    """
     if _missing(value) or (isinstance(value, str) and not value.strip()):
         return None
+    if isinstance(value, str) and _EPOCH_RE.match(value.strip()):  # Unix time from a CSV cell
+        value = float(value)
     if isinstance(value, datetime):
         dt = value
     elif isinstance(value, date):
         dt = datetime(value.year, value.month, value.day)
-    elif isinstance(value, str):
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = value / 1000 if abs(value) > _EPOCH_MS_ABOVE else value
         try:
-            dt = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise InputError(f"cannot parse {value!r} as an ISO 8601 date (e.g. 2024-11-29 or 2024-11-29T10:00:00Z)",
-                             where=where, field="date") from None
+            dt = datetime.fromtimestamp(seconds, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            raise InputError(f"{value!r} is out of range for Unix time", where=where, field="date") from None
+    elif isinstance(value, str):
+        dt = _parse_date_string(value.strip())
+        if dt is None:
+            raise InputError(
+                f"cannot parse {value!r} as a date; use ISO 8601 (e.g. 2024-11-29 or 2024-11-29T10:00:00Z)",
+                where=where, field="date")
     else:
-        raise InputError(f"expected an ISO 8601 string, got {type(value).__name__}", where=where, field="date")
+        raise InputError(f"expected a date string or Unix time, got {type(value).__name__}", where=where,
+                         field="date")
     if hasattr(dt, "to_pydatetime"):
         dt = dt.to_pydatetime()
     if dt.tzinfo is not None:
         dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
     return dt
+
+
+def _parse_date_string(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    if _RFC2822_RE.match(text):
+        try:
+            return email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            pass
+    text = _GERMAN_MONTH_RE.sub(lambda m: _GERMAN_MONTHS[m.group(1).lower()], _WEEKDAY_RE.sub("", text))
+    text = " ".join(text.split())
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
 
 
 def _opt_str(rec: dict, name: str, fields: dict, where: str) -> str | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import textwrap
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -11,6 +13,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..documents import Article
+from ..documents.cleaning import sanitize_text
 from ..errors import InputError
 from .backends import resolve_backend
 from .cache import EmbeddingCache, default_cache_dir
@@ -18,6 +21,10 @@ from .cache import EmbeddingCache, default_cache_dir
 __all__ = ["Embedder", "ArticleEmbeddings"]
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?…])\s+(?=[\"'“„«(\[]?[A-ZÀ-Þ0-9])")
+# WordPiece tokenizers read a "word" longer than 100 characters as one unknown token, so such runs (a
+# broken scrape, minified code, Thai or another script written without spaces) are cut every 100 characters.
+_MAX_WORD_CHARS = 100
+_LONG_WORD_RE = re.compile(rf"\S{{{_MAX_WORD_CHARS + 1},}}")
 _ENCODE_STEP = 256  # texts per backend call: the unit of the progress bar and of cache writes
 
 
@@ -36,12 +43,16 @@ class ArticleEmbeddings:
         Article ``i``'s chunks are ``chunk_vectors[chunk_offsets[i]:chunk_offsets[i + 1]]``.
     chunk_texts : list of str
         The text of each chunk.
+    truncated : list of str
+        Ids of the articles longer than the embedder's ``max_chars``, whose
+        vector comes from their first ``max_chars`` characters only.
     """
 
     vectors: np.ndarray
     chunk_vectors: np.ndarray
     chunk_offsets: np.ndarray
     chunk_texts: list
+    truncated: list = field(default_factory=list)
 
     def chunks(self, i: int) -> tuple[list, np.ndarray]:
         """The texts and vectors of article ``i``'s chunks."""
@@ -69,6 +80,13 @@ class Embedder:
     show_progress : bool, optional
         Progress bar for long runs; default: shown when stderr is a terminal.
     device : str, default "cpu"
+    max_chars : int, default 100_000
+        An article's vector comes from at most this many characters of its
+        cleaned text (title, then whole paragraphs in order). News articles
+        are far shorter; a longer "article" is a scraped dump whose start says
+        what it is about. Such articles are listed in
+        ``ArticleEmbeddings.truncated`` and a warning says how many there were.
+        Dedup always reads the whole text.
 
     Examples
     --------
@@ -81,15 +99,18 @@ class Embedder:
     """
 
     def __init__(self, model=None, *, cache: bool = True, cache_dir=None, batch_size: int = 32,
-                 show_progress: bool | None = None, device: str = "cpu"):
+                 show_progress: bool | None = None, device: str = "cpu", max_chars: int = 100_000):
         if not isinstance(batch_size, int) or batch_size < 1:
             raise InputError(f"batch_size must be a positive integer, got {batch_size!r}", field="batch_size")
+        if not isinstance(max_chars, int) or max_chars < 1:
+            raise InputError(f"max_chars must be a positive integer, got {max_chars!r}", field="max_chars")
         self.model = model
         self.cache = cache
         self.cache_dir = cache_dir
         self.batch_size = batch_size
         self.show_progress = show_progress
         self.device = device
+        self.max_chars = max_chars
         self._backend = resolve_backend(model, device=device)
         self._cache = (EmbeddingCache(Path(cache_dir) if cache_dir else default_cache_dir(),
                                       self._backend.fingerprint, self._backend.dim) if cache else None)
@@ -118,7 +139,8 @@ class Embedder:
         Like ``SentenceTransformer.encode(texts, normalize_embeddings=True)``: a text
         longer than the model's window is truncated by the model. Use
         :meth:`embed_articles` for long articles. Identical texts are embedded
-        once; cached texts are not embedded again.
+        once; cached texts are not embedded again. Lone surrogates and control
+        characters are removed first (:func:`~storyclust.documents.cleaning.sanitize_text`).
         """
         if isinstance(texts, str):
             raise InputError("encode takes a list of texts; wrap a single text in a list", field="texts")
@@ -126,6 +148,7 @@ class Embedder:
         for i, t in enumerate(texts):
             if not isinstance(t, str):
                 raise InputError(f"expected a string, got {type(t).__name__}", where=f"text {i}", field="texts")
+        texts = [sanitize_text(t) for t in texts]
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
@@ -164,17 +187,30 @@ class Embedder:
 
         Paragraphs longer than the model's window are split at sentence ends
         (and, for a single over-long sentence, at words), so nothing is
-        truncated. The weight is the text length; the title counts as much as
+        truncated. For such models a run of more than 100 characters without
+        a space is cut every 100 characters (WordPiece would read it as one
+        unknown token). The weight is the text length; the title counts as much as
         an average paragraph. An article whose text was all noise is embedded
         from its raw text.
         """
-        return self._chunks([article])[0]
+        return self._chunks([article])[0][0]
 
-    def _chunks(self, articles: list[Article]) -> list[list[tuple[str, float]]]:
-        titled = []
+    def _chunks(self, articles: list[Article]) -> tuple[list[list[tuple[str, float]]], list[str]]:
+        """Each article's (text, weight) chunks, and the ids of the articles cut at ``max_chars``."""
+        titled, truncated = [], []
         for a in articles:
             c = a.cleaned
-            paras = c.paragraphs or ([] if c.title else [" ".join(a.text.split())])
+            paras = c.paragraphs or ([] if c.title else [" ".join(sanitize_text(a.text).split())])
+            budget = self.max_chars - len(c.title or "")
+            if sum(map(len, paras)) > budget:
+                truncated.append(a.id)
+                kept = []
+                for p in paras:
+                    if budget <= 0:
+                        break
+                    kept.append(p[:budget])
+                    budget -= len(p)
+                paras = kept
             titled.append((c.title, paras))
         pieces = iter(self._fit_window([p for _, paras in titled for p in paras]))
         out = []
@@ -183,7 +219,7 @@ class Embedder:
             if title:
                 chunks.insert(0, (title, float(np.mean([w for _, w in chunks])) if chunks else 1.0))
             out.append(chunks)
-        return out
+        return out, truncated
 
     def _fit_window(self, texts: list[str]) -> list[list[str]]:
         """Each text as the pieces that fit the model's window (one tokenizer call for all of them)."""
@@ -191,6 +227,7 @@ class Embedder:
         if not limit or not texts:
             return [[t] for t in texts]
         budget = max(8, limit - 2)  # room for the special tokens
+        texts = [_LONG_WORD_RE.sub(_cut_word, t) for t in texts]
         counts = self._backend.count_tokens(texts)
         return [[t] if n <= budget else self._split(t, budget) for t, n in zip(texts, counts)]
 
@@ -199,13 +236,11 @@ class Embedder:
         counts = self._backend.count_tokens(sentences)
         out, cur, cur_n = [], [], 0
         for s, n in zip(sentences, counts):
-            if n > budget:  # one sentence longer than the window: cut at words
+            if n > budget:  # one sentence longer than the window: cut at words, or inside a word
                 if cur:
                     out.append(" ".join(cur))
                     cur, cur_n = [], 0
-                words = s.split()
-                step = max(1, int(len(words) * budget / n * 0.9))
-                out.extend(" ".join(words[i:i + step]) for i in range(0, len(words), step))
+                out.extend(self._wrap(s, n, budget))
                 continue
             if cur and cur_n + n > budget:
                 out.append(" ".join(cur))
@@ -214,6 +249,19 @@ class Embedder:
             cur_n += n
         if cur:
             out.append(" ".join(cur))
+        return out
+
+    def _wrap(self, sentence: str, n_tokens: int, budget: int) -> list[str]:
+        """Cut one over-long sentence into pieces of at most ``budget`` tokens.
+
+        Pieces are cut at spaces where there are any, else inside the word. The width in characters comes from this sentence's own
+        characters per token; a piece that still comes out too long is cut again.
+        """
+        width = max(1, int(len(sentence) * budget / n_tokens * 0.9))
+        pieces = textwrap.wrap(sentence, width, break_long_words=True, break_on_hyphens=False)
+        out = []
+        for p, m in zip(pieces, self._backend.count_tokens(pieces)):
+            out.extend([p] if m <= budget or len(p) <= 1 else self._wrap(p, m, budget))
         return out
 
     def embed_articles(self, articles: Sequence[Article]) -> ArticleEmbeddings:
@@ -230,7 +278,11 @@ class Embedder:
             if not isinstance(a, Article):
                 raise InputError(f"expected an Article, got {type(a).__name__}; use load_articles() first",
                                  where=f"article {i}")
-        all_chunks = self._chunks(articles)
+        all_chunks, truncated = self._chunks(articles)
+        if truncated:
+            warnings.warn(f"{len(truncated)} article(s) longer than max_chars={self.max_chars} were embedded from "
+                          f"their start only (first: {truncated[0]!r}); see ArticleEmbeddings.truncated",
+                          stacklevel=2)
         offsets = np.zeros(len(articles) + 1, dtype=np.int64)
         np.cumsum([len(c) for c in all_chunks], out=offsets[1:])
         texts = [t for chunks in all_chunks for t, _ in chunks]
@@ -241,7 +293,12 @@ class Embedder:
             weighted = chunk_vecs * weights[:, None]
             vectors = np.add.reduceat(weighted, offsets[:-1], axis=0).astype(np.float32)
             vectors = _normalize(vectors)
-        return ArticleEmbeddings(vectors, chunk_vecs, offsets, texts)
+        return ArticleEmbeddings(vectors, chunk_vecs, offsets, texts, truncated)
+
+
+def _cut_word(m: re.Match) -> str:
+    w = m.group(0)
+    return " ".join(w[i:i + _MAX_WORD_CHARS] for i in range(0, len(w), _MAX_WORD_CHARS))
 
 
 def _normalize(x: np.ndarray) -> np.ndarray:

@@ -1,0 +1,63 @@
+"""EmbeddingCache under SIGKILL: every transaction is whole or absent, and the file stays readable."""
+
+import os
+import random
+import signal
+import sqlite3
+import time
+import zlib
+
+import numpy as np
+import pytest
+
+from storyclust.embeddings import EmbeddingCache
+
+DIM = 32
+BATCH = 200
+
+
+def _batch(gen: int):
+    """Texts and vectors of write number ``gen``; each vector is derived from its text alone."""
+    texts = [f"text {gen}-{i}" for i in range(BATCH)]
+    return texts, np.stack([_vector(t) for t in texts])
+
+
+def _vector(text: str) -> np.ndarray:
+    return np.random.default_rng(zlib.crc32(text.encode())).normal(size=DIM).astype(np.float32)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_cache_killed_while_writing_keeps_whole_batches(tmp_path):
+    rnd = random.Random(0)
+    for trial in range(50):
+        pid = os.fork()
+        if pid == 0:  # child: write batches until killed
+            try:
+                cache = EmbeddingCache(tmp_path, "m@1", DIM)
+                gen = 1000 * trial
+                while True:
+                    cache.put(*_batch(gen))
+                    gen += 1
+            finally:
+                os._exit(0)
+        time.sleep(rnd.uniform(0.0, 0.1))
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+
+    with sqlite3.connect(tmp_path / "embeddings.sqlite") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    cache = EmbeddingCache(tmp_path, "m@1", DIM)
+    complete = 0
+    for trial in range(50):
+        gen = 1000 * trial
+        while True:
+            texts, vecs = _batch(gen)
+            got = cache.get(texts)
+            present = [v is not None for v in got]
+            assert all(present) or not any(present), f"batch {gen} was written in part"
+            if not any(present):
+                break
+            assert np.array_equal(np.stack(got), vecs)
+            complete += 1
+            gen += 1
+    assert complete >= 50  # the kills landed after many writes, not always before the first
