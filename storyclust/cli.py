@@ -12,7 +12,11 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import Embedder, StoryClusterer, StoryIndex, find_duplicates, find_related, load_articles
+from collections import Counter
+
+from . import Embedder, StoryClusterer, StoryIndex, find_related, load_articles
+from .dedup import Deduplicator, find_paragraph_reuse
+from .documents import iter_articles
 from .errors import StoryclustError
 
 
@@ -67,13 +71,38 @@ def cmd_cluster(args):
 
 
 def cmd_dedup(args):
-    arts = _load(args)
-    res = find_duplicates(arts, threshold=args.threshold)
-    kind = res.kind_of
+    skipped: list = []
+    articles = iter_articles(args.input, errors="skip" if args.skip_invalid else "raise", skipped=skipped)
+    embedder = _embedder(args)
+    state = Path(args.state) if args.state else None
+    if state is not None and (state / "dedup.json").exists():
+        dd = Deduplicator.load(state, embedder=embedder)
+        print(f"storyclust: checking against {len(dd)} articles kept in {state}", file=sys.stderr)
+    else:
+        dd = Deduplicator(args.threshold, semantic=args.semantic, uncertain=min(0.45, args.threshold),
+                          embedder=embedder)
+    counts = Counter()
     with _out(args.output) as fh:
-        _write_jsonl(fh, ({"id": a.id, "duplicate_of": res.duplicate_of[a.id], "kind": kind.get(a.id)}
-                          for a in arts))
-    print(res.summary(), file=sys.stderr)
+        for d in dd.dedup(articles):
+            counts[d.kind or "kept"] += 1
+            if args.keep == "first":
+                if not d.is_duplicate:
+                    _write_jsonl(fh, [d.article.to_dict()])
+            else:
+                _write_jsonl(fh, [{"id": d.id, "duplicate_of": d.duplicate_of, "kind": d.kind,
+                                   "score": d.score, "stage": d.stage}])
+    for s in skipped:
+        print(f"storyclust: skipped {s}", file=sys.stderr)
+    if state is not None:
+        dd.save(state)
+    total = sum(counts.values())
+    print(f"{total} articles: {counts['kept']} kept, {counts['exact']} exact duplicates, {counts['near']} near "
+          f"duplicates" + (f", {len(skipped)} skipped" if skipped else ""), file=sys.stderr)
+    if args.reuse:
+        reuse = find_paragraph_reuse(iter_articles(args.input, errors="skip" if args.skip_invalid else "raise"))
+        with _out(args.reuse) as fh:
+            _write_jsonl(fh, (r.to_dict() for r in reuse))
+        print(f"{len(reuse)} reused paragraphs written to {args.reuse}", file=sys.stderr)
 
 
 def _query(args, arts_by_id=None):
@@ -151,10 +180,20 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--show", type=int, default=10, help="storylines listed on stderr (default 10)")
     c.set_defaults(func=cmd_cluster)
 
-    d = sub.add_parser("dedup", help="mark exact and near-duplicate articles")
-    common(d, model=False)
-    d.add_argument("-o", "--output", required=True, help="output JSONL: one {id, duplicate_of, kind} line per article")
-    d.add_argument("--threshold", type=float, default=0.7, help="shingle containment for near duplicates")
+    d = sub.add_parser("dedup", help="mark exact and near-duplicate articles, as a stream")
+    common(d)
+    d.add_argument("-o", "--output", required=True,
+                   help="output JSONL: one {id, duplicate_of, kind, score, stage} line per article, or with "
+                        "--keep first the kept records themselves")
+    d.add_argument("--keep", choices=("all", "first"), default="all",
+                   help="'all' (default): a decision per article; 'first': only the first occurrences")
+    d.add_argument("--threshold", type=float, default=0.6,
+                   help="share of the shorter text's word 5-grams found in the other (default 0.6)")
+    d.add_argument("--semantic", action="store_true",
+                   help="also embed the uncertain pairs (catches heavily retyped reprints; slower)")
+    d.add_argument("--state", help="folder of a saved dedup state: loaded when present (check against earlier "
+                                   "runs), saved at the end")
+    d.add_argument("--reuse", help="also write a paragraph-reuse report (JSONL) here")
     d.set_defaults(func=cmd_dedup)
 
     r = sub.add_parser("related", help="articles related to a query or an input article")

@@ -25,7 +25,8 @@ def test_cluster_and_dedup_on_the_seed(tmp_path, capsys):
     assert row["title"].startswith("Der russische Verteidigungsminister")
     assert (tmp_path / "out.storylines.jsonl").exists()
     assert main(["dedup", str(SEEDS), "-o", str(tmp_path / "d.jsonl")]) == 0
-    assert _lines(tmp_path / "d.jsonl") == [{"id": "000_282555f14cda5028", "duplicate_of": None, "kind": None}]
+    assert _lines(tmp_path / "d.jsonl") == [{"id": "000_282555f14cda5028", "duplicate_of": None, "kind": None,
+                                             "score": 0.0, "stage": None}]
 
 
 def test_cluster_and_dedup_on_ecb_keep_every_id_once(ecb_file, ecb_records, tmp_path, capsys):
@@ -65,9 +66,47 @@ def test_bad_input_exits_2_with_a_message_and_no_traceback(tmp_path):
     p = subprocess.run([sys.executable, "-m", "storyclust.cli", "dedup", str(bad), "--skip-invalid",
                         "-o", str(tmp_path / "o.jsonl")], capture_output=True, text=True)
     assert p.returncode == 0 and "skipped" in p.stderr
-    assert _lines(tmp_path / "o.jsonl") == [{"id": "a", "duplicate_of": None, "kind": None}]
+    assert [r["id"] for r in _lines(tmp_path / "o.jsonl")] == ["a"]
 
 
 def test_query_needs_exactly_one_of_query_or_id(ecb_file, capsys):
     assert main(["related", str(ecb_file)]) == 2
     assert "exactly one of --query" in capsys.readouterr().err
+
+
+BUDGET = ("The city council approved a new budget on Monday after a debate that lasted more than six hours. "
+          "The plan raises spending on schools by four percent and sets aside money to repair roads.")
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_dedup_streams_files_keeps_first_and_resumes_from_a_state(fmt, tmp_path, capsys):
+    import pandas as pd
+
+    day1 = pd.DataFrame([{"id": "a", "text": BUDGET, "source": "X"}, {"id": "b", "text": "By Jane Doe\n\n" + BUDGET}])
+    day2 = pd.DataFrame([{"id": "c", "text": BUDGET.upper()}, {"id": "d", "text": "A storm closed the port."}])
+    paths = []
+    for n, df in (("day1", day1), ("day2", day2)):
+        p = tmp_path / f"{n}.{fmt}"
+        {"jsonl": lambda: df.to_json(p, orient="records", lines=True), "csv": lambda: df.to_csv(p, index=False),
+         "parquet": lambda: df.to_parquet(p)}[fmt]()
+        paths.append(p)
+    state = tmp_path / "state"
+    assert main(["dedup", str(paths[0]), "-o", str(tmp_path / "k1.jsonl"), "--keep", "first",
+                 "--state", str(state)]) == 0
+    assert [(r["id"], r["source"]) for r in _lines(tmp_path / "k1.jsonl")] == [("a", "X")]  # the whole record
+    assert "2 articles: 1 kept, 0 exact duplicates, 1 near duplicates" in capsys.readouterr().err
+    assert main(["dedup", str(paths[1]), "-o", str(tmp_path / "d2.jsonl"), "--state", str(state)]) == 0
+    rows = _lines(tmp_path / "d2.jsonl")
+    assert [(r["id"], r["duplicate_of"], r["kind"]) for r in rows] == [("c", "a", "exact"), ("d", None, None)]
+    assert "checking against 1 articles" in capsys.readouterr().err
+
+
+def test_dedup_writes_a_paragraph_reuse_report(tmp_path):
+    wire = ("The storm closed the port of Valencia on Tuesday and ferries to the Balearic islands were "
+            "cancelled until further notice, the port authority said.")
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "a", "text": BUDGET + "\n\n" + wire}) + "\n"
+                   + json.dumps({"id": "b", "text": "Valencia (dpa)\n\n" + wire}) + "\n", encoding="utf-8")
+    assert main(["dedup", str(src), "-o", str(tmp_path / "d.jsonl"), "--reuse", str(tmp_path / "r.jsonl")]) == 0
+    (r,) = _lines(tmp_path / "r.jsonl")
+    assert (r["source"], r["source_paragraph"], r["target"], r["target_paragraph"]) == ("a", 1, "b", 1)

@@ -3,7 +3,8 @@ from datetime import datetime
 
 import pytest
 
-from storyclust import Article, InputError, find_duplicates
+from storyclust import Article, Embedder, InputError, find_duplicates
+from storyclust.dedup import Deduplicator, find_paragraph_reuse
 
 BODY = [
     "The city council approved a new budget on Monday after a debate that lasted more than six hours.",
@@ -17,14 +18,16 @@ def _text(paras):
     return "\n\n".join(paras)
 
 
-def test_exact_duplicates_ignore_case_punctuation_and_noise():
+def test_exact_duplicates_ignore_case_punctuation_and_white_space():
     a = Article("a", _text(BODY), title="Council passes budget", date=datetime(2024, 3, 2))
-    b = Article("b", _text(p.upper().replace(",", "") for p in BODY) + "\n\nPhoto: Reuters",
+    b = Article("b", "  " + _text(p.upper().replace(",", "") for p in BODY).replace(" ", "  "),
                 title="BUDGET APPROVED", date=datetime(2024, 3, 1))
-    r = find_duplicates([a, b])
+    c = Article("c", _text(BODY) + "\n\nPhoto: Reuters", date=datetime(2024, 3, 3))
+    r = find_duplicates([a, b, c])
     (g,) = r.groups
-    assert g.kind == "exact" and g.representative == "b"  # the earliest
-    assert r.duplicate_of == {"a": "b", "b": None}
+    assert g.kind == "near" and g.representative == "b"  # the earliest
+    assert r.duplicate_of == {"a": "b", "b": None, "c": "b"}
+    assert find_duplicates([a, b]).groups[0].kind == "exact"  # a caption line makes c a near duplicate
 
 
 def test_edited_reprints_are_near_duplicates():
@@ -50,18 +53,19 @@ def test_same_event_by_different_outlets_is_not_a_duplicate():
 
 
 def test_a_short_excerpt_is_not_a_duplicate_of_the_whole():
-    long = Article("long", _text(BODY * 3))
-    short = Article("short", BODY[0])
+    long = Article("long", _text(BODY + REWORDED + [OTHER_OUTLET]))
+    short = Article("short", BODY[0])  # under a quarter of the long one's 5-grams
     assert find_duplicates([long, short]).groups == []
 
 
-def test_representative_is_earliest_then_first_seen():
+def test_representative_is_earliest_then_smallest_id():
     arts = [Article(i, _text(BODY), date=d) for i, d in
-            [("x", None), ("y", datetime(2024, 1, 2)), ("z", datetime(2024, 1, 2))]]
+            [("x", None), ("z", datetime(2024, 1, 2)), ("y", datetime(2024, 1, 2))]]
     assert find_duplicates(arts).groups[0].representative == "y"
-    assert find_duplicates(arts[::-1]).groups[0].representative == "z"
-    undated = [Article("p", _text(BODY)), Article("q", _text(BODY))]
+    assert find_duplicates(arts[::-1]).groups[0].representative == "y"
+    undated = [Article("q", _text(BODY)), Article("p", _text(BODY))]
     assert find_duplicates(undated).groups[0].representative == "p"
+    assert find_duplicates(undated).groups[0].members == ("q", "p")  # members in input order
 
 
 def test_groups_do_not_depend_on_input_order(ecb_articles):
@@ -86,5 +90,114 @@ def test_ecb_slice_every_id_once_and_duplicates_stay_within_an_event(ecb_article
 def test_bad_arguments():
     with pytest.raises(InputError, match="threshold"):
         find_duplicates([], threshold=0)
+    with pytest.raises(InputError, match="uncertain"):
+        Deduplicator(0.6, uncertain=0.7)
+    with pytest.raises(InputError, match="keep"):
+        list(Deduplicator().dedup([], keep="last"))
+    with pytest.raises(InputError, match="article 1"):
+        Deduplicator().check([Article("a", "x"), {"id": "b", "text": "y"}])
+    with pytest.raises(InputError, match="min_words"):
+        find_paragraph_reuse([], min_words=0)
     with pytest.raises(InputError, match="id 'a'"):
         find_duplicates([Article("a", "x"), Article("a", "y")])
+
+
+# ---------------------------------------------------------------- the three stages and the stream
+
+# The same report, reworded by another outlet: a few words changed in every sentence, so that under half of
+# the word 5-grams survive, while each sentence says the same thing.
+REWORDED = [
+    "The city council passed a new budget on Monday after a debate that lasted over six hours.",
+    "The plan lifts spending on schools by 4 percent and sets aside funds to repair roads and bridges.",
+    "Critics said the budget relies on optimistic tax forecasts and warned of cuts next year.",
+    "The mayor is expected to sign the budget into law by the end of this week, officials said.",
+]
+OTHER_OUTLET = ("After six hours of debate, councillors voted on Monday to pass the budget, which increases money "
+                "for schools and includes funding to fix roads, according to officials.")
+
+
+def test_each_stage_decides_what_it_should(embedder):
+    orig = Article("orig", _text(BODY))
+    exact = Article("exact", _text(BODY).upper())
+    edited = Article("edited", "By Jane Doe\n\n" + _text(BODY[:3]) + "\n\nShare this article")
+    reworded = Article("reworded", _text(REWORDED))
+    other = Article("other", OTHER_OUTLET)
+    out = Deduplicator(semantic=True, embedder=embedder).check([orig, exact, edited, reworded, other])
+    assert [(d.id, d.duplicate_of, d.kind, d.stage) for d in out] == [
+        ("orig", None, None, None), ("exact", "orig", "exact", "exact"), ("edited", "orig", "near", "lexical"),
+        ("reworded", "orig", "near", "semantic"), ("other", None, None, None)]
+    assert 0.45 <= out[3].score < 0.6  # in the uncertain band: lexical overlap alone would miss it
+    lexical_only = Deduplicator().check([orig, reworded])  # the default: no semantic stage
+    assert not lexical_only[1].is_duplicate
+
+
+def test_paragraph_reuse_reports_positions():
+    wire = ("The storm closed the port of Valencia on Tuesday and ferries to the Balearic islands were "
+            "cancelled until further notice, the port authority said.")
+    a = Article("a", f"{BODY[0]}\n\n{wire}\n\n{BODY[1]}", date=datetime(2024, 10, 29))
+    b = Article("b", f"Valencia (dpa)\n\n{REWORDED[2]}\n\n{wire.replace(',', '')}\n\n{BODY[3]}",
+                date=datetime(2024, 10, 30))
+    (r,) = find_paragraph_reuse([b, a])
+    assert (r.source, r.source_paragraph, r.target, r.target_paragraph) == ("a", 1, "b", 2)
+    assert a.text[r.source_start:r.source_end] == wire
+    assert b.text[r.target_start:r.target_end] == wire.replace(",", "")
+    assert r.similarity >= 0.8
+    assert find_duplicates([a, b]).groups == []  # one shared paragraph does not make a duplicate
+
+
+def test_stream_is_lazy_and_keeps_first_occurrences():
+    pulled = []
+
+    def crawl():
+        for i in range(5000):
+            pulled.append(i)
+            yield Article(f"d{i}", _text(BODY) if i % 2 else f"Article number {i} about something else entirely.")
+
+    stream = Deduplicator(show_progress=False).dedup(crawl(), keep="first", batch_size=100)
+    first = next(stream)
+    assert first.id == "d0" and len(pulled) == 100  # one batch read, not the whole crawl
+    rest = list(stream)
+    kept_ids = [first.id] + [a.id for a in rest]
+    assert kept_ids == sorted(kept_ids, key=lambda x: int(x[1:]))
+    assert "d1" in kept_ids and "d3" not in kept_ids and len(kept_ids) == 2501
+
+
+def test_dataframes_and_batches_are_accepted():
+    import pandas as pd
+
+    df = pd.DataFrame([{"id": "x", "text": _text(BODY)}, {"id": "y", "text": _text(BODY).lower()}])
+    out = list(Deduplicator(show_progress=False).dedup([df, [Article("z", _text(BODY))]]))
+    assert [(d.id, d.duplicate_of) for d in out] == [("x", None), ("y", "x"), ("z", "x")]
+
+
+def test_saved_state_checks_todays_crawl_against_yesterdays(tmp_path):
+    yesterday = Deduplicator()
+    yesterday.check([Article("y1", _text(BODY)), Article("y2", OTHER_OUTLET)])
+    yesterday.save(tmp_path / "state")
+    yesterday.save(tmp_path / "state")  # saving again replaces, and leaves one state file
+    assert sorted(p.name for p in (tmp_path / "state").iterdir())[0] == "dedup.json"
+    assert len(list((tmp_path / "state").glob("state-*.npz"))) == 1
+    today = Deduplicator.load(tmp_path / "state")
+    out = today.check([Article("t1", "By Jane Doe\n\n" + _text(BODY)), Article("t2", "Fresh news today."),
+                       Article("t3", _text(BODY).upper())])
+    assert [(d.id, d.duplicate_of, d.kind) for d in out] == [("t1", "y1", "near"), ("t2", None, None),
+                                                             ("t3", "y1", "exact")]
+    assert len(today) == 3
+    with pytest.raises(InputError, match="already checked"):
+        today.check([Article("y1", "again")])
+    meta = (tmp_path / "state" / "dedup.json")
+    meta.write_text(meta.read_text().replace('"format_version": 1', '"format_version": 99'))
+    with pytest.raises(InputError, match="format 99.*rebuild"):
+        Deduplicator.load(tmp_path / "state")
+
+
+def test_state_size_does_not_depend_on_text_length():
+    short, long = Deduplicator(), Deduplicator()
+    text = _text(BODY * 3)
+    assert len(text) > 1000  # the stored start is capped at 1,000 characters
+    short.check([Article("a", text)])
+    long.check([Article("a", text + "\n\n" + " ".join(f"word{i}" for i in range(50_000)))])  # 100x longer
+    assert short.state_bytes == long.state_bytes
+    more = Deduplicator()
+    more.check([Article(f"a{i}", f"{i} " + _text(BODY)) for i in range(10)])
+    assert more.state_bytes <= 10 * short.state_bytes + 100  # grows with kept articles only

@@ -1,6 +1,15 @@
-"""Dedup: exact and near-duplicate articles (a fourth stage, beside related and storylines)."""
+"""Dedup: exact copies, edited reprints and reused paragraphs (a stage beside related and storylines).
+
+``signatures`` (MinHash of word 5-grams) → ``bands`` (LSH candidates) → ``stream`` (the Deduplicator:
+exact, lexical and semantic stages) → ``duplicates`` (groups of a collection); ``reuse`` reports paragraphs
+shared between articles.
+"""
 
 from .duplicates import DedupResult, DuplicateGroup, find_duplicates
-from .shingles import containment, dedup_text, minhash, shingles
+from .reuse import ParagraphReuse, find_paragraph_reuse
+from .signatures import Signature, containment_estimate, dedup_paragraphs, jaccard, signature
+from .stream import Decision, Deduplicator
 
-__all__ = ["DedupResult", "DuplicateGroup", "containment", "dedup_text", "find_duplicates", "minhash", "shingles"]
+__all__ = ["Decision", "Deduplicator", "DedupResult", "DuplicateGroup", "ParagraphReuse", "Signature",
+           "containment_estimate", "dedup_paragraphs", "find_duplicates", "find_paragraph_reuse", "jaccard",
+           "signature"]

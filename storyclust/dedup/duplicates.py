@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
 
-import numpy as np
-from datasketch import MinHashLSH
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
-from tqdm.auto import tqdm
-
 from ..documents import Article
 from ..errors import InputError
-from .shingles import containment, dedup_text, minhash, shingles
+from .stream import Deduplicator
 
 __all__ = ["find_duplicates", "DuplicateGroup", "DedupResult"]
 
@@ -71,89 +64,47 @@ class DedupResult:
                 f"duplicates, {kinds.count('near')} near duplicates, in {len(self.groups)} groups")
 
 
-def find_duplicates(articles: Sequence[Article], *, threshold: float = 0.7, min_length_ratio: float = 0.25,
-                    shingle_size: int = 5, num_perm: int = 128, show_progress: bool | None = None) -> DedupResult:
-    """Group exact and near-duplicate articles.
+def find_duplicates(articles: Sequence[Article], *, threshold: float = 0.6, semantic: bool = False,
+                    uncertain: float = 0.45,
+                    min_shared: float = 0.7, min_length_ratio: float = 0.25, embedder=None,
+                    show_progress: bool | None = None) -> DedupResult:
+    """Group exact and near-duplicate articles of a collection.
 
-    Exact duplicates have the same cleaned, normalised body (case, punctuation,
-    white space, captions, banners and bylines do not count). Near duplicates
-    are one article republished with edits (another headline or boilerplate, a
-    trimmed or extended ending, a few changed words): at least ``threshold`` of
-    the shorter article's word ``shingle_size``-grams appear in the other, and
-    the shorter has at least ``min_length_ratio`` of the longer's length.
-    Candidate pairs come from a MinHash LSH (datasketch); each candidate is then
-    checked on the exact shingle sets. Different articles about one event share
-    few 5-grams and are not duplicates; find them with related search.
-
-    Groups are connected components of duplicate pairs. The representative of a
-    group is its earliest article by date (articles without a date last), then
-    the first in input order.
+    The articles go through a :class:`~storyclust.dedup.Deduplicator` (see there
+    for the three stages and the parameters) from the earliest to the latest
+    (by date, undated last, then id). So each group's representative is its
+    earliest article, and the groups do not depend on the input order. Each
+    duplicate is linked to the representative it repeats.
 
     >>> from storyclust import Article
     >>> body = "The council approved the new budget on Monday after a long debate about schools and roads."
     >>> arts = [Article("a", body, title="Budget passes"),
-    ...         Article("b", body + " Share this article", title="Council votes"),
+    ...         Article("b", body + "\\n\\nShare this article", title="Council votes"),
     ...         Article("c", "A storm closed the harbour for two days and ferries were cancelled.")]
     >>> r = find_duplicates(arts)
     >>> r.duplicate_of
     {'a': None, 'b': 'a', 'c': None}
     """
-    if not 0 < threshold <= 1:
-        raise InputError(f"threshold must be in (0, 1], got {threshold!r}", field="threshold")
-    if not 0 <= min_length_ratio <= 1:
-        raise InputError(f"min_length_ratio must be in [0, 1], got {min_length_ratio!r}", field="min_length_ratio")
     articles = list(articles)
-    n = len(articles)
-    ids = [a.id for a in articles]
-    if len(set(ids)) != n:
+    ids = [a.id if isinstance(a, Article) else None for a in articles]
+    if len(set(ids)) != len(ids):
         dup = next(i for i, c in Counter(ids).items() if c > 1)
         raise InputError("duplicate id; ids must be unique", where=f"id {dup!r}", field="id")
+    dd = Deduplicator(threshold, semantic=semantic, uncertain=min(uncertain, threshold), min_shared=min_shared,
+                      min_length_ratio=min_length_ratio, embedder=embedder, show_progress=show_progress)
+    ordered = sorted((a for a in articles), key=lambda a: a.chronological_key) if all(
+        isinstance(a, Article) for a in articles) else articles  # let the deduplicator name a bad record
+    decisions = {d.id: d for d in dd.dedup(ordered)}
 
-    texts = [dedup_text(a) for a in articles]
-    digests = [hashlib.sha1(t.encode()).digest() for t in texts]
-    rows, cols = [], []
-    first_of: dict[bytes, int] = {}
-    for i, d in enumerate(digests):  # exact duplicates: link to the first with the same digest
-        if d in first_of:
-            rows.append(first_of[d])
-            cols.append(i)
-        else:
-            first_of[d] = i
-
-    # near duplicates among the distinct texts
-    uniq = sorted(first_of.values())
-    sets = {i: shingles(texts[i], shingle_size) for i in uniq}
-    # LSH threshold on Jaccard: a text trimmed to min_length_ratio of the other
-    # has Jaccard about threshold * min_length_ratio with it
-    lsh = MinHashLSH(threshold=max(0.05, threshold * min_length_ratio * 0.8), num_perm=num_perm)
-    sigs = {}
-    for i in tqdm(uniq, desc="dedup", unit="doc", disable=(None if show_progress is None and n > 5000
-                                                            else not show_progress)):
-        sigs[i] = minhash(sets[i], num_perm)
-        for j in lsh.query(sigs[i]):
-            a, b = sets[i], sets[j]
-            small, large = sorted((len(a), len(b)))
-            if small >= min_length_ratio * large and containment(a, b) >= threshold:
-                rows.append(j)
-                cols.append(i)
-        lsh.insert(i, sigs[i])
-
-    graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
-    members: dict[int, list[int]] = {}
-    for i, lab in enumerate(labels):
-        members.setdefault(int(lab), []).append(i)
-
-    def rank(i):
-        d = articles[i].date
-        return (d is None, d or 0, i)
-
-    result = DedupResult(duplicate_of={i: None for i in ids})
-    reps = sorted((min(g, key=rank), g) for g in members.values() if len(g) > 1)
-    for rep, group in reps:  # in the input order of their representatives
-        kind = "exact" if len({digests[i] for i in group}) == 1 else "near"
-        result.groups.append(DuplicateGroup(ids[rep], tuple(ids[i] for i in group), kind))
-        for i in group:
-            if i != rep:
-                result.duplicate_of[ids[i]] = ids[rep]
+    result = DedupResult(duplicate_of={i: decisions[i].duplicate_of for i in ids})
+    members: dict[str, list[str]] = {}
+    for i in ids:
+        rep = decisions[i].duplicate_of
+        if rep is not None:
+            members.setdefault(rep, [rep]).append(i)
+    position = {i: n for n, i in enumerate(ids)}
+    for rep, group in sorted(members.items(), key=lambda kv: position[kv[0]]):
+        group.sort(key=position.__getitem__)
+        kind = "exact" if all(decisions[m].kind == "exact" for m in group if m != rep) else "near"
+        result.groups.append(DuplicateGroup(rep, tuple(group), kind))
     return result

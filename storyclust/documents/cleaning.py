@@ -87,6 +87,7 @@ _TIMESTAMP_RE = re.compile(
 _SENTENCE_END = tuple(".!?:;\"“”»«'’)")
 _WS_RE = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _BLANK_LINE_RE = re.compile(r"\n\s*\n")
+_NON_WORD_RE = re.compile(r"[\W_]+")  # anything but letters and digits
 # Lone UTF-16 surrogates (JSON allows "\ud800"; no encoder accepts them) and control characters other than
 # tab and line breaks (NUL and friends from binary junk), plus the byte-order mark and zero-width space.
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
@@ -162,8 +163,7 @@ def sanitize_text(text: str) -> str:
 def normalize_for_hash(text: str) -> str:
     """Lower-case, NFKC-normalised text without punctuation, for exact-duplicate hashing."""
     text = unicodedata.normalize("NFKC", text).casefold()
-    text = "".join(ch if ch.isalnum() else " " for ch in text)
-    return " ".join(text.split())
+    return " ".join(_NON_WORD_RE.sub(" ", text).split())
 
 
 def _is_headline_like(line: str) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import email.utils
-import io
 import json
 import math
 import os
@@ -18,7 +17,7 @@ from typing import Any, Iterable, Iterator
 from ..errors import InputError
 from .article import Article
 
-__all__ = ["load_articles", "ArticleList", "SkippedRecord", "SUPPORTED_SUFFIXES"]
+__all__ = ["load_articles", "iter_articles", "ArticleList", "SkippedRecord", "SUPPORTED_SUFFIXES"]
 
 SUPPORTED_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".parquet", ".txt", ".md")
 _KNOWN = ("id", "text", "title", "date", "lang", "url", "source")
@@ -76,14 +75,40 @@ def load_articles(source: Any, *, errors: str = "raise", fields: dict | None = N
     >>> arts[0].id, arts[0].date.year, arts[0].extra
     ('1', 2024, {'section': 'world'})
     """
+    out = ArticleList()
+    out.extend(iter_articles(source, errors=errors, fields=fields, skipped=out.skipped))
+    if out.skipped:
+        warnings.warn(
+            f"load_articles skipped {len(out.skipped)} invalid record(s); see .skipped "
+            f"(first: {out.skipped[0]})", stacklevel=2,
+        )
+    return out
+
+
+def iter_articles(source: Any, *, errors: str = "raise", fields: dict | None = None,
+                  skipped: list | None = None) -> Iterator[Article]:
+    """Articles one at a time, as :func:`load_articles` reads them, for sources too big for memory.
+
+    With ``errors="skip"``, each record left out is appended to ``skipped``
+    (a list you pass in) as a :class:`SkippedRecord`. Ids seen so far are
+    remembered, to refuse a repeated one.
+
+    >>> skipped = []
+    >>> [a.id for a in iter_articles([{"id": 1, "text": "a"}, {"text": "no id"}], errors="skip", skipped=skipped)]
+    ['1']
+    >>> str(skipped[0])
+    "record 1: field 'id': missing id; every article needs a unique 'id'"
+    """
     if errors not in ("raise", "skip"):
         raise InputError(f"errors must be 'raise' or 'skip', not {errors!r}", field="errors")
     fields = dict(fields or {})
     unknown = set(fields) - set(_KNOWN)
     if unknown:
         raise InputError(f"unknown storyclust fields {sorted(unknown)}; use some of {list(_KNOWN)}", field="fields")
+    return _iter_articles(source, errors, fields, [] if skipped is None else skipped)
 
-    out = ArticleList()
+
+def _iter_articles(source, errors, fields, skipped) -> Iterator[Article]:
     first_seen: dict[str, str] = {}
     for where, record in _records(source):
         try:
@@ -96,17 +121,12 @@ def load_articles(source: Any, *, errors: str = "raise", fields: dict | None = N
                     where=where, field="id",
                 )
             first_seen[art.id] = where
-            out.append(art)
         except InputError as e:
             if errors == "raise":
                 raise
-            out.skipped.append(SkippedRecord(e.where or where, e.field, e.reason))
-    if out.skipped:
-        warnings.warn(
-            f"load_articles skipped {len(out.skipped)} invalid record(s); see .skipped "
-            f"(first: {out.skipped[0]})", stacklevel=2,
-        )
-    return out
+            skipped.append(SkippedRecord(e.where or where, e.field, e.reason))
+            continue
+        yield art
 
 
 # ---------------------------------------------------------------- records
@@ -186,28 +206,17 @@ def _file_records(path: Path, base: Path | None = None) -> Iterator[tuple[str, A
         for i, rec in enumerate(data):
             yield f"{name}[{i}]", rec if isinstance(rec, dict) else InputError("expected an object", where=f"{name}[{i}]")
     elif suffix == ".csv":
-        # Bytes that are not UTF-8 become lone surrogates here, so that only the rows holding them fail.
-        text = path.read_bytes().decode("utf-8-sig", errors="surrogateescape")
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        if reader.fieldnames and any(_BAD_BYTE_RE.search(f) for f in reader.fieldnames):
-            raise InputError("invalid UTF-8 in the header", where=f"{name}:1")
-        start = 2  # the header is line 1
-        for rec in reader:
-            where = f"{name}:{start}"
-            start = reader.line_num + 1
-            if None in rec:
-                yield where, InputError("row has more columns than the header", where=where)
-                continue
-            bad = next((k for k, v in rec.items() if v and _BAD_BYTE_RE.search(v)), None)
-            if bad is not None:
-                yield where, InputError("invalid UTF-8", where=where, field=bad)
-                continue
-            yield where, {k: (v if v != "" else None) for k, v in rec.items()}
+        # Read row by row; bytes that are not UTF-8 become lone surrogates, so only the rows holding them fail.
+        with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
+            yield from _csv_records(fh, name)
     elif suffix == ".parquet":
-        import pandas as pd
+        import pyarrow.parquet as pq
 
-        for i, rec in enumerate(pd.read_parquet(path).to_dict("records")):
-            yield f"{name}:row {i}", rec
+        row = 0
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):  # one batch in memory at a time
+            for rec in batch.to_pylist():
+                yield f"{name}:row {row}", rec
+                row += 1
     elif suffix in (".txt", ".md"):
         rel = path.relative_to(base) if base else Path(path.name)
         try:
@@ -216,6 +225,24 @@ def _file_records(path: Path, base: Path | None = None) -> Iterator[tuple[str, A
             yield name, e
     else:
         raise InputError(f"unsupported file type {suffix!r}; use one of {', '.join(SUPPORTED_SUFFIXES)}", where=name)
+
+
+def _csv_records(fh, name: str) -> Iterator[tuple[str, Any]]:
+    reader = csv.DictReader(fh)
+    if reader.fieldnames and any(_BAD_BYTE_RE.search(f) for f in reader.fieldnames):
+        raise InputError("invalid UTF-8 in the header", where=f"{name}:1")
+    start = 2  # the header is line 1
+    for rec in reader:
+        where = f"{name}:{start}"
+        start = reader.line_num + 1
+        if None in rec:
+            yield where, InputError("row has more columns than the header", where=where)
+            continue
+        bad = next((k for k, v in rec.items() if v and _BAD_BYTE_RE.search(v)), None)
+        if bad is not None:
+            yield where, InputError("invalid UTF-8", where=where, field=bad)
+            continue
+        yield where, {k: (v if v != "" else None) for k, v in rec.items()}
 
 
 # ---------------------------------------------------------------- fields

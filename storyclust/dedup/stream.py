@@ -1,0 +1,403 @@
+"""Streaming deduplication: each article checked against the articles kept so far."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..documents import Article, normalize_for_hash
+from ..errors import InputError, ModelMismatchError
+from .bands import BandIndex
+from .signatures import Signature, containment_estimate, dedup_paragraphs, signature
+
+__all__ = ["Deduplicator", "Decision"]
+
+FORMAT_VERSION = 1
+_LEAD_CHARS = 1000  # what the semantic stage embeds of an article: its start, a fixed-size state
+_LEAD_MIN_WORDS = 8
+_SENTENCE_COSINE = 0.9
+_MAX_SENTENCES = 4  # of each start, for the semantic stage: its cost is the embedding of these sentences
+_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the deduplicator made of one article.
+
+    ``duplicate_of`` is the id of the kept article it repeats, or None when the
+    article is kept. ``kind`` is ``"exact"`` (same normalised text), ``"near"``
+    (an edited reprint) or None. ``score`` is the estimated share of the
+    shorter text's word 5-grams found in the other; ``stage`` says which stage
+    decided a duplicate: ``"exact"``, ``"lexical"`` or ``"semantic"``.
+    """
+
+    article: Article
+    duplicate_of: str | None = None
+    kind: str | None = None
+    score: float = 0.0
+    stage: str | None = None
+
+    @property
+    def id(self) -> str:
+        return self.article.id
+
+    @property
+    def is_duplicate(self) -> bool:
+        return self.duplicate_of is not None
+
+
+class Deduplicator:
+    """Finds exact copies and edited reprints in a stream of articles.
+
+    Each article is compared with the articles kept so far; the first
+    occurrence is kept and later copies point to it. Three stages:
+
+    1. **exact**: the same normalised text (case, punctuation and white space
+       do not count);
+    2. **lexical**: a MinHash LSH finds kept articles sharing word 5-grams; when
+       at least ``threshold`` of the shorter text's 5-grams are in the other
+       (estimated from the signatures) and the shorter has at least
+       ``min_length_ratio`` of the longer's 5-grams, it is a near duplicate;
+    3. **semantic** (with ``semantic=True``), only for pairs whose overlap is in
+       the uncertain band ``[uncertain, threshold)`` (a reprint with many typos, OCR noise or
+       rewording): the sentences of both articles' starts are embedded, and
+       the pair is a near duplicate when at least ``min_shared`` of the
+       shorter start's sentences have a near-identical sentence (cosine ≥ 0.9)
+       in the other. Articles on one event by different outlets say similar
+       things in different sentences, so they stay apart.
+
+    Articles about one event from different outlets share few 5-grams and
+    are not duplicates (find them with related search).
+
+    The state kept per article has a fixed size, whatever the length of the
+    text: a 16-byte digest, a ``num_perm``-value signature, its band keys and
+    the first 1,000 characters (for the semantic stage). Only kept articles
+    are stored; :attr:`state_bytes` reports the total.
+
+    The semantic stage is off by default: on ``benchmarks/dedup.py`` it adds
+    0.002 F1 (a few heavily retyped reprints) and costs about a third of the
+    throughput, because each uncertain pair means embedding sentences.
+
+    Parameters
+    ----------
+    threshold : float, default 0.6
+    semantic : bool, default False
+        Embed the uncertain pairs (stage 3).
+    uncertain : float, default 0.45
+        Lower end of the band sent to the semantic stage.
+    min_shared : float, default 0.7
+    min_length_ratio : float, default 0.25
+    embedder : Embedder, optional
+        Used by the semantic stage; default: the default model, loaded the
+        first time an uncertain pair turns up.
+    num_perm : int, default 128
+    show_progress : bool, optional
+
+    Examples
+    --------
+    >>> from storyclust import Article
+    >>> body = ("The council approved the new budget on Monday after a debate that lasted six hours. "
+    ...         "Spending on schools rises by four percent.")
+    >>> d = Deduplicator()
+    >>> out = d.check([Article("a", body), Article("b", body.upper()),
+    ...                Article("c", "A storm closed the harbour for two days and ferries were cancelled.")])
+    >>> [(x.id, x.duplicate_of, x.kind) for x in out]
+    [('a', None, None), ('b', 'a', 'exact'), ('c', None, None)]
+    >>> len(d)
+    2
+
+    In a pipeline, :meth:`dedup` takes any iterable (a generator reading a
+    crawl, batches, DataFrames) and yields as it goes; ``keep="first"`` yields
+    only the articles that are kept::
+
+        dd = Deduplicator.load("state/") if Path("state/").exists() else Deduplicator()
+        for article in dd.dedup(crawl(), keep="first"):
+            write(article)
+        dd.save("state/")   # tomorrow's crawl is checked against today's articles too
+    """
+
+    def __init__(self, threshold: float = 0.6, *, semantic: bool = False, uncertain: float = 0.45,
+                 min_shared: float = 0.7,
+                 min_length_ratio: float = 0.25, embedder=None, num_perm: int = 128,
+                 show_progress: bool | None = None):
+        if not 0 < threshold <= 1:
+            raise InputError(f"threshold must be in (0, 1], got {threshold!r}", field="threshold")
+        if not 0 < uncertain <= threshold:
+            raise InputError(f"uncertain must be in (0, threshold], got {uncertain!r}", field="uncertain")
+        if not 0 < min_shared <= 1:
+            raise InputError(f"min_shared must be in (0, 1], got {min_shared!r}", field="min_shared")
+        if not 0 <= min_length_ratio <= 1:
+            raise InputError(f"min_length_ratio must be in [0, 1], got {min_length_ratio!r}",
+                             field="min_length_ratio")
+        if not isinstance(num_perm, int) or num_perm < 16 or num_perm % 2:
+            raise InputError(f"num_perm must be an even integer ≥ 16, got {num_perm!r}", field="num_perm")
+        self.threshold = threshold
+        self.semantic = semantic
+        self.uncertain = uncertain
+        self.min_shared = min_shared
+        self.min_length_ratio = min_length_ratio
+        self.embedder = embedder
+        self.num_perm = num_perm
+        self.show_progress = show_progress
+        self._bands = BandIndex(bands=num_perm // 2, rows=2)
+        self._ids: list[str] = []
+        self._digests: dict[bytes, int] = {}   # digest -> row of the first kept article with it
+        self._row_digests: list[bytes] = []
+        self._sigs: list[np.ndarray] = []
+        self._sizes: list[int] = []
+        self._leads: list[str] = []
+        self._seen: set[str] = set()
+
+    def __len__(self) -> int:
+        """The number of kept articles."""
+        return len(self._ids)
+
+    @property
+    def state_bytes(self) -> int:
+        """Bytes held for the kept articles: digests, signatures, sizes, starts and band keys (ids excluded)."""
+        n = len(self._ids)
+        per_band_entry = 8 + 24  # a 64-bit key and its share of a dict slot
+        return (n * (16 + 4 * self.num_perm + 8 + self._bands.bands * per_band_entry)
+                + sum(len(x.encode("utf-8")) for x in self._leads))
+
+    # ------------------------------------------------------------ checking
+
+    def check(self, articles: Iterable[Article]) -> list[Decision]:
+        """Decide a batch of articles in order; kept ones join the state."""
+        batch = list(articles)
+        for i, a in enumerate(batch):
+            if not isinstance(a, Article):
+                raise InputError(f"expected an Article, got {type(a).__name__}; use load_articles() first",
+                                 where=f"article {i}")
+            if a.id in self._seen:
+                raise InputError("duplicate id; this id was already checked", where=f"id {a.id!r}", field="id")
+            self._seen.add(a.id)
+        views = [_View.of(a, self.num_perm) for a in batch]
+
+        # pass 1: lexical candidates of each article among the kept ones and the earlier ones in this batch
+        local = BandIndex(self._bands.bands, self._bands.rows)
+        cands: list[list[tuple[int, float]]] = []  # (key, containment); key >= 0 state row, < 0 batch -1-i
+        band_keys = [self._bands.keys(v.sig.values) for v in views]
+        for i, v in enumerate(views):
+            found = [(k, self._score(v.sig, self._stored(k))) for k in self._bands.query(keys=band_keys[i])]
+            found += [(-1 - j, self._score(v.sig, views[j].sig)) for j in local.query(keys=band_keys[i])]
+            floor = self.uncertain if self.semantic else self.threshold
+            cands.append([(k, s) for k, s in found if s >= floor])
+            local.add(i, keys=band_keys[i])
+
+        # the semantic stage embeds, in one call, the starts of the articles in uncertain pairs
+        shared = self._shared_sentences(views, cands)
+
+        # pass 2: decide in input order; only kept articles can be duplicated
+        out, kept_in_batch = [], {}
+        for i, (a, v) in enumerate(zip(batch, views)):
+            dup = self._digests.get(v.digest)
+            if dup is not None:
+                out.append(Decision(a, self._ids[dup], "exact", 1.0, "exact"))
+                continue
+            best = None
+            for k, s in sorted(cands[i], key=lambda ks: -ks[1]):
+                if k < 0 and -1 - k not in kept_in_batch:
+                    continue  # an earlier article of this batch that was itself a duplicate
+                if s >= self.threshold:
+                    best = (k, s, "lexical")
+                    break
+                if shared.get((i, k), 0.0) >= self.min_shared:
+                    best = (k, s, "semantic")
+                    break
+            if best is None:
+                kept_in_batch[i] = self._keep(a, v, band_keys[i])
+                out.append(Decision(a))
+            else:
+                k, s, stage = best
+                row = k if k >= 0 else kept_in_batch[-1 - k]
+                out.append(Decision(a, self._ids[row], "near", round(s, 4), stage))
+        return out
+
+    def dedup(self, articles: Iterable, *, keep: str = "all", batch_size: int = 512) -> Iterator:
+        """Check a stream of articles (or batches / DataFrames of them) as it arrives.
+
+        Yields a :class:`Decision` for every article (``keep="all"``) or only the
+        kept :class:`~storyclust.Article` objects (``keep="first"``), in input order.
+        """
+        if keep not in ("all", "first"):
+            raise InputError(f"keep must be 'all' or 'first', not {keep!r}", field="keep")
+        bar = tqdm(desc="dedup", unit="doc", disable=_progress_off(self.show_progress))
+        try:
+            for batch in _batches(articles, batch_size):
+                for d in self.check(batch):
+                    if keep == "all":
+                        yield d
+                    elif not d.is_duplicate:
+                        yield d.article
+                bar.update(len(batch))
+        finally:
+            bar.close()
+
+    # ------------------------------------------------------------ internals
+
+    def _stored(self, row: int) -> Signature:
+        return Signature(self._sigs[row], self._sizes[row])
+
+    def _score(self, a: Signature, b: Signature) -> float:
+        small, large = sorted((a.size, b.size))
+        if small < self.min_length_ratio * large:
+            return 0.0
+        return containment_estimate(a, b)
+
+    def _keep(self, a: Article, v: "_View", keys: list[int]) -> int:
+        row = len(self._ids)
+        self._ids.append(a.id)
+        self._digests.setdefault(v.digest, row)
+        self._row_digests.append(v.digest)
+        self._sigs.append(v.sig.values)
+        self._sizes.append(v.sig.size)
+        self._leads.append(v.lead)
+        self._bands.add(row, keys=keys)
+        return row
+
+    def _shared_sentences(self, views, cands) -> dict:
+        """Semantic overlap of each uncertain pair: the share of the shorter start's sentences that have a
+        near-identical sentence (cosine ≥ ``_SENTENCE_COSINE``) in the other start."""
+        pairs = [(i, k) for i, c in enumerate(cands) for k, s in c if s < self.threshold]
+        if not pairs:
+            return {}
+        if self.embedder is None:
+            from ..embeddings import Embedder
+
+            self.embedder = Embedder(show_progress=False)
+
+        def lead(key):
+            return views[key[1]].lead if key[0] == "b" else self._leads[key[1]]
+
+        keys = {("b", i) for i, _ in pairs} | {("s", k) if k >= 0 else ("b", -1 - k) for _, k in pairs}
+        sents = {key: ([x for x in _SENTENCE_RE.split(lead(key)) if x.strip()] or [lead(key)])[:_MAX_SENTENCES]
+                 for key in keys}
+        flat = sorted({x for v in sents.values() for x in v})
+        vec = dict(zip(flat, self.embedder.encode(flat)))
+        mats = {key: np.stack([vec[x] for x in v]) for key, v in sents.items()}
+        out = {}
+        for i, k in pairs:
+            a, b = mats[("b", i)], mats[("s", k) if k >= 0 else ("b", -1 - k)]
+            if len(a) > len(b):
+                a, b = b, a
+            out[i, k] = float(((a @ b.T).max(axis=1) >= _SENTENCE_COSINE).mean())
+        return out
+
+    # ------------------------------------------------------------ persistence
+
+    def save(self, path) -> Path:
+        """Write the state to a folder (``state-*.npz`` arrays, ``dedup.json``); atomic, no pickles."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        name = f"state-{uuid.uuid4().hex}.npz"
+        sigs = np.stack(self._sigs) if self._sigs else np.zeros((0, self.num_perm), dtype=np.uint32)
+        with open(path / name, "wb") as fh:
+            digests = np.frombuffer(b"".join(self._row_digests), dtype=np.uint8).reshape(-1, 16)
+            np.savez(fh, sigs=sigs, sizes=np.asarray(self._sizes, dtype=np.int64), digests=digests)
+            fh.flush()
+            os.fsync(fh.fileno())
+        meta = {"format_version": FORMAT_VERSION, "state": name, "ids": self._ids, "leads": self._leads,
+                "seen": sorted(self._seen),
+                "params": {"threshold": self.threshold, "semantic": self.semantic, "uncertain": self.uncertain, "min_shared": self.min_shared,
+                           "min_length_ratio": self.min_length_ratio, "num_perm": self.num_perm},
+                "embedder": getattr(self.embedder, "fingerprint", None)}
+        tmp = path / f".dedup.json.{uuid.uuid4().hex}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(meta, fh, ensure_ascii=False)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path / "dedup.json")
+        for p in path.iterdir():  # earlier states and temporaries of interrupted saves
+            if p.name != name and (p.name.startswith("state-") or p.name.startswith(".dedup.json.")):
+                p.unlink(missing_ok=True)
+        return path
+
+    @classmethod
+    def load(cls, path, *, embedder=None, show_progress: bool | None = None) -> "Deduplicator":
+        """Read a state written by :meth:`save` (arrays and JSON; nothing is unpickled)."""
+        path = Path(path)
+        meta_path = path / "dedup.json"
+        if not meta_path.exists():
+            raise InputError("no dedup.json here; save a Deduplicator to this folder first", where=str(path))
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise InputError(f"saved with dedup format {meta.get('format_version')}, this storyclust reads "
+                             f"{FORMAT_VERSION}; re-run the dedup to rebuild the state", where=str(path))
+        if embedder is not None and meta["embedder"] and embedder.fingerprint != meta["embedder"]:
+            raise ModelMismatchError(f"state was built with {meta['embedder']}, not {embedder.fingerprint}; "
+                                     "pass that model or rebuild the state")
+        d = cls(**meta["params"], embedder=embedder, show_progress=show_progress)
+        with np.load(path / meta["state"], allow_pickle=False) as z:
+            sigs, sizes, digests = z["sigs"], z["sizes"], z["digests"]
+        for row, (i, lead) in enumerate(zip(meta["ids"], meta["leads"])):
+            digest = digests[row].tobytes()
+            d._digests.setdefault(digest, row)
+            d._row_digests.append(digest)
+            d._ids.append(i)
+            d._sigs.append(sigs[row])
+            d._sizes.append(int(sizes[row]))
+            d._leads.append(lead)
+            d._bands.add(row, sigs[row])
+        d._seen = set(meta["seen"])
+        return d
+
+
+@dataclass(frozen=True)
+class _View:
+    """What the deduplicator reads of an article."""
+
+    digest: bytes
+    sig: Signature
+    lead: str
+
+    @classmethod
+    def of(cls, a: Article, num_perm: int) -> "_View":
+        paras = dedup_paragraphs(a)
+        norm = [normalize_for_hash(p) for p in paras]
+        digest = hashlib.blake2b(" ".join(norm).encode(), digest_size=16).digest()
+        # the start of the story itself: lines of a few words (headline, byline, dateline) are left out
+        body = [p for p in paras if len(p.split()) >= _LEAD_MIN_WORDS] or paras
+        return cls(digest, signature(norm, num_perm, normalized=True), " ".join(body)[:_LEAD_CHARS])
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover
+        pd = None
+    batch: list = []
+    for item in items:
+        if pd is not None and isinstance(item, pd.DataFrame):
+            from ..documents import load_articles
+
+            if batch:
+                yield batch
+                batch = []
+            yield list(load_articles(item))
+            continue
+        if isinstance(item, list):
+            if batch:
+                yield batch
+                batch = []
+            yield item
+            continue
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _progress_off(show: bool | None) -> bool | None:
+    return None if show is None else not show
