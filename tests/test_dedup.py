@@ -94,8 +94,12 @@ def test_bad_arguments():
         Deduplicator(0.6, uncertain=0.7)
     with pytest.raises(InputError, match="keep"):
         list(Deduplicator().dedup([], keep="last"))
+    dd = Deduplicator()
     with pytest.raises(InputError, match="article 1"):
-        Deduplicator().check([Article("a", "x"), {"id": "b", "text": "y"}])
+        dd.check([Article("a", "x"), {"id": "b", "text": "y"}])
+    assert dd.check([Article("a", "x")])[0].duplicate_of is None  # the failed batch changed nothing
+    with pytest.raises(InputError, match="id 'c'"):
+        dd.check([Article("c", "x"), Article("c", "y")])
     with pytest.raises(InputError, match="min_words"):
         find_paragraph_reuse([], min_words=0)
     with pytest.raises(InputError, match="id 'a'"):

@@ -86,15 +86,17 @@ def find_duplicates(articles: Sequence[Article], *, threshold: float = 0.6, sema
     {'a': None, 'b': 'a', 'c': None}
     """
     articles = list(articles)
-    ids = [a.id if isinstance(a, Article) else None for a in articles]
+    for i, a in enumerate(articles):
+        if not isinstance(a, Article):
+            raise InputError(f"expected an Article, got {type(a).__name__}; use load_articles() first",
+                             where=f"article {i}")
+    ids = [a.id for a in articles]
     if len(set(ids)) != len(ids):
         dup = next(i for i, c in Counter(ids).items() if c > 1)
         raise InputError("duplicate id; ids must be unique", where=f"id {dup!r}", field="id")
     dd = Deduplicator(threshold, semantic=semantic, uncertain=min(uncertain, threshold), min_shared=min_shared,
                       min_length_ratio=min_length_ratio, embedder=embedder, show_progress=show_progress)
-    ordered = sorted((a for a in articles), key=lambda a: a.chronological_key) if all(
-        isinstance(a, Article) for a in articles) else articles  # let the deduplicator name a bad record
-    decisions = {d.id: d for d in dd.dedup(ordered)}
+    decisions = {d.id: d for d in dd.dedup(sorted(articles, key=lambda a: a.chronological_key))}
 
     result = DedupResult(duplicate_of={i: decisions[i].duplicate_of for i in ids})
     members: dict[str, list[str]] = {}

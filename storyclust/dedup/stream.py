@@ -174,13 +174,15 @@ class Deduplicator:
     def check(self, articles: Iterable[Article]) -> list[Decision]:
         """Decide a batch of articles in order; kept ones join the state."""
         batch = list(articles)
-        for i, a in enumerate(batch):
+        ids: set[str] = set()
+        for i, a in enumerate(batch):  # validate the whole batch before changing any state
             if not isinstance(a, Article):
                 raise InputError(f"expected an Article, got {type(a).__name__}; use load_articles() first",
                                  where=f"article {i}")
-            if a.id in self._seen:
+            if a.id in self._seen or a.id in ids:
                 raise InputError("duplicate id; this id was already checked", where=f"id {a.id!r}", field="id")
-            self._seen.add(a.id)
+            ids.add(a.id)
+        self._seen |= ids
         views = [_View.of(a, self.num_perm) for a in batch]
 
         # pass 1: lexical candidates of each article among the kept ones and the earlier ones in this batch
