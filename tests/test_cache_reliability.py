@@ -61,3 +61,38 @@ def test_cache_killed_while_writing_keeps_whole_batches(tmp_path):
             complete += 1
             gen += 1
     assert complete >= 50  # the kills landed after many writes, not always before the first
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_dedup_state_save_killed_at_random_moments_leaves_old_or_new_state(tmp_path):
+    from storyclust import Article
+    from storyclust.dedup import Deduplicator
+
+    def generation(gen: int) -> Deduplicator:
+        dd = Deduplicator(show_progress=False)
+        dd.check([Article(f"g{gen}-{i}", " ".join(f"w{gen}x{i}x{j}" for j in range(40)))
+                  for i in range(100 + gen % 7)])
+        return dd
+
+    path = tmp_path / "state"
+    generation(0).save(path)
+    rnd = random.Random(1)
+    seen = set()
+    for trial in range(50):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                gen = 1000 * (trial + 1)
+                while True:
+                    generation(gen).save(path)
+                    gen += 1
+            finally:
+                os._exit(0)
+        time.sleep(rnd.uniform(0.0, 0.15))
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        dd = Deduplicator.load(path)
+        gen = int(dd._ids[0].split("-")[0][1:])
+        assert len(dd) == 100 + gen % 7 and all(i.startswith(f"g{gen}-") for i in dd._ids)
+        seen.add(gen)
+    assert len(seen) >= 20
