@@ -3,7 +3,7 @@ from datetime import datetime
 
 import pytest
 
-from storyclust import Article, Embedder, InputError, find_duplicates
+from storyclust import Article, InputError, find_duplicates
 from storyclust.dedup import Deduplicator, find_paragraph_reuse
 
 BODY = [
