@@ -1,4 +1,8 @@
 import json
+import os
+import random
+import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -47,3 +51,26 @@ def parallel():
 
     with open(FIXTURES / "parallel_news.tsv", encoding="utf-8") as fh:
         return list(csv.DictReader(fh, delimiter="\t"))
+
+
+def kill_while_writing(write, *, trials: int = 50, min_sleep: float = 0.0, max_sleep: float = 0.2, seed: int = 0):
+    """SIGKILL a writing process at random moments, ``trials`` times; yield the trial number after each kill.
+
+    Each trial forks a child that calls ``write(gen)`` for gen = 1000 * (trial + 1), then + 1, + 2, ... until
+    it is killed, after a random delay, in the middle of whatever it was doing.
+    """
+    rnd = random.Random(seed)
+    for trial in range(trials):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                gen = 1000 * (trial + 1)
+                while True:
+                    write(gen)
+                    gen += 1
+            finally:
+                os._exit(0)
+        time.sleep(rnd.uniform(min_sleep, max_sleep))
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        yield trial

@@ -1,16 +1,15 @@
 """EmbeddingCache under SIGKILL: every transaction is whole or absent, and the file stays readable."""
 
 import os
-import random
-import signal
 import sqlite3
-import time
 import zlib
 
 import numpy as np
 import pytest
 
 from storyclust.embeddings import EmbeddingCache
+
+from conftest import kill_while_writing
 
 DIM = 32
 BATCH = 200
@@ -28,28 +27,15 @@ def _vector(text: str) -> np.ndarray:
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_cache_killed_while_writing_keeps_whole_batches(tmp_path):
-    rnd = random.Random(0)
-    for trial in range(50):
-        pid = os.fork()
-        if pid == 0:  # child: write batches until killed
-            try:
-                cache = EmbeddingCache(tmp_path, "m@1", DIM)
-                gen = 1000 * trial
-                while True:
-                    cache.put(*_batch(gen))
-                    gen += 1
-            finally:
-                os._exit(0)
-        time.sleep(rnd.uniform(0.0, 0.1))
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+    for _ in kill_while_writing(lambda gen: EmbeddingCache(tmp_path, "m@1", DIM).put(*_batch(gen)), max_sleep=0.1):
+        pass
 
     with sqlite3.connect(tmp_path / "embeddings.sqlite") as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     cache = EmbeddingCache(tmp_path, "m@1", DIM)
     complete = 0
     for trial in range(50):
-        gen = 1000 * trial
+        gen = 1000 * (trial + 1)
         while True:
             texts, vecs = _batch(gen)
             got = cache.get(texts)
@@ -76,21 +62,8 @@ def test_dedup_state_save_killed_at_random_moments_leaves_old_or_new_state(tmp_p
 
     path = tmp_path / "state"
     generation(0).save(path)
-    rnd = random.Random(1)
     seen = set()
-    for trial in range(50):
-        pid = os.fork()
-        if pid == 0:
-            try:
-                gen = 1000 * (trial + 1)
-                while True:
-                    generation(gen).save(path)
-                    gen += 1
-            finally:
-                os._exit(0)
-        time.sleep(rnd.uniform(0.02, 0.4))
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+    for _ in kill_while_writing(lambda gen: generation(gen).save(path), min_sleep=0.02, max_sleep=0.4, seed=1):
         dd = Deduplicator.load(path)
         gen = int(dd._ids[0].split("-")[0][1:])
         assert len(dd) == 100 + gen % 7 and all(i.startswith(f"g{gen}-") for i in dd._ids)

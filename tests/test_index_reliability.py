@@ -1,15 +1,14 @@
 """StoryIndex under crashes and threads: the guarantees in its docstring."""
 
 import os
-import random
-import signal
 import threading
-import time
 
 import numpy as np
 import pytest
 
 from storyclust import StoryIndex
+
+from conftest import kill_while_writing
 
 
 def _state(gen: int):
@@ -43,22 +42,7 @@ def _check_loadable(path) -> int:
 def test_save_killed_at_random_moments_leaves_old_or_new_state(tmp_path):
     path = tmp_path / "ix"
     _save(path, 0)
-    rnd = random.Random(0)
-    seen = set()
-    for trial in range(50):
-        pid = os.fork()
-        if pid == 0:  # child: save new generations until killed
-            try:
-                gen = 1000 * (trial + 1)
-                while True:
-                    _save(path, gen)
-                    gen += 1
-            finally:
-                os._exit(0)
-        time.sleep(rnd.uniform(0.0, 0.2))
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        seen.add(_check_loadable(path))
+    seen = {_check_loadable(path) for _ in kill_while_writing(lambda gen: _save(path, gen))}
     # the kills landed after many different saves, not always before the first one
     assert len(seen) >= 25
     # interrupted saves leave temporaries and index files; the next save clears them
