@@ -73,7 +73,8 @@ def cmd_cluster(args):
 def cmd_dedup(args):
     skipped: list = []
     articles = iter_articles(args.input, errors="skip" if args.skip_invalid else "raise", skipped=skipped)
-    embedder = _embedder(args)
+    # only the semantic stage embeds; without it no model is loaded
+    embedder = _embedder(args) if args.semantic or args.model else None
     state = Path(args.state) if args.state else None
     if state is not None and (state / "dedup.json").exists():
         dd = Deduplicator.load(state, embedder=embedder)

@@ -5,15 +5,15 @@ A signature is ``num_perm`` 32-bit minimums of the article's hashed word
 300-word article and a 5 MB one, which is what keeps a streaming
 deduplicator's memory independent of text length. Shingles do not cross
 paragraph boundaries, so a reprint with reordered paragraphs keeps almost all
-of them; the text is cleaned first (captions, bylines, banners and the
-headline do not count).
+of them.
 
 Hashing is vectorised with numpy: words are hashed once (CRC-32), k-gram
 hashes are combined from them, and the MinHash permutations are
-multiply-shift hashes. ``benchmarks/dedup.py`` measures this at several times
-the speed of datasketch's ``MinHash.update_batch`` over the same shingles,
-which hashes each shingle with a Python-level call; datasketch stays the
-baseline and is used for the batch LSH in :func:`find_duplicates`.
+multiply-shift hashes. datasketch's ``MinHash`` hashes every shingle with a
+Python-level call and its ``MinHashLSH`` can only be saved by pickling, so
+storyclust computes its own signatures; ``benchmarks/dedup.py`` runs the whole
+storyclust dedup at about 1.5x the documents per second of datasketch's
+MinHash + MinHashLSH on the same articles, and datasketch stays its baseline.
 
 >>> a = signature(["The council approved the new budget on Monday after a long debate."])
 >>> b = signature(["THE COUNCIL approved the new budget, on Monday, after a long debate!"])
@@ -49,18 +49,6 @@ _PERMS: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
 _GRAM_WEIGHTS = np.random.default_rng(12345).integers(1, 2**63, size=16, dtype=np.uint64) | np.uint64(1)
 
 
-class _WordHashes(dict):
-    """CRC-32 of each word, remembered: a dict lookup is several times faster than hashing again."""
-
-    def __missing__(self, word: str) -> int:
-        h = self[word] = zlib.crc32(word.encode())
-        return h
-
-
-_WORD_HASHES = _WordHashes()
-_MAX_CACHED_WORDS = 2_000_000  # about 200 MB at most; cleared when full
-
-
 @dataclass(frozen=True)
 class Signature:
     """MinHash values (uint32, one per permutation) and the number of distinct shingles."""
@@ -84,9 +72,7 @@ def shingle_hashes(paragraphs: list[str], k: int = 5, *, normalized: bool = Fals
             ends.append(len(words))
     if not words:
         return np.zeros(0, dtype=np.uint64)
-    if len(_WORD_HASHES) > _MAX_CACHED_WORDS:
-        _WORD_HASHES.clear()
-    h = np.fromiter(map(_WORD_HASHES.__getitem__, words), dtype=np.uint64, count=len(words))
+    h = np.fromiter((zlib.crc32(w.encode()) for w in words), dtype=np.uint64, count=len(words))
     # paragraph number of each word; a k-gram is kept when its first and last word share a paragraph
     ends_a = np.asarray(ends)
     lengths = np.diff(ends_a, prepend=0)
@@ -136,9 +122,8 @@ def dedup_paragraphs(article: Article) -> list[str]:
     The text is not cleaned (:func:`~storyclust.documents.clean_text` costs
     more than the whole signature): another headline, byline or a few lines of
     boilerplate are a handful of 5-grams among hundreds and barely move the
-    overlap. ``benchmarks/dedup.py`` measured the same F1 with cleaned text
-    (0.993 against 0.992) at 60 % of the speed. The title is read only when
-    the text is empty.
+    overlap (``benchmarks/dedup.py`` reports recall per kind of edit). The
+    title is read only when the text is empty.
     """
     return split_paragraphs(sanitize_text(article.text)) or ([article.title] if article.title else [])
 

@@ -14,7 +14,7 @@ from typing import Iterable, Iterator
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..documents import Article, normalize_for_hash
+from ..documents import Article, load_articles, normalize_for_hash
 from ..errors import InputError, ModelMismatchError
 from .bands import BandIndex
 from .signatures import Signature, containment_estimate, dedup_paragraphs, signature
@@ -84,7 +84,7 @@ class Deduplicator:
     are stored; :attr:`state_bytes` reports the total.
 
     The semantic stage is off by default: on ``benchmarks/dedup.py`` it adds
-    0.002 F1 (a few heavily retyped reprints) and costs about a third of the
+    0.002 F1 (a few heavily retyped reprints) and costs about a quarter of the
     throughput, because each uncertain pair means embedding sentences.
 
     Parameters
@@ -233,7 +233,8 @@ class Deduplicator:
         """
         if keep not in ("all", "first"):
             raise InputError(f"keep must be 'all' or 'first', not {keep!r}", field="keep")
-        bar = tqdm(desc="dedup", unit="doc", disable=_progress_off(self.show_progress))
+        off = None if self.show_progress is None else not self.show_progress  # None: shown on a terminal
+        bar = tqdm(desc="dedup", unit="doc", disable=off)
         try:
             for batch in _batches(articles, batch_size):
                 for d in self.check(batch):
@@ -380,8 +381,6 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
     batch: list = []
     for item in items:
         if pd is not None and isinstance(item, pd.DataFrame):
-            from ..documents import load_articles
-
             if batch:
                 yield batch
                 batch = []
@@ -400,6 +399,3 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
     if batch:
         yield batch
 
-
-def _progress_off(show: bool | None) -> bool | None:
-    return None if show is None else not show
