@@ -11,9 +11,9 @@ Hashing is vectorised with numpy: words are hashed once (CRC-32), k-gram
 hashes are combined from them, and the MinHash permutations are
 multiply-shift hashes. datasketch's ``MinHash`` hashes every shingle with a
 Python-level call and its ``MinHashLSH`` can only be saved by pickling, so
-storyclust computes its own signatures; ``benchmarks/dedup.py`` runs the whole
-storyclust dedup at about 1.5x the documents per second of datasketch's
-MinHash + MinHashLSH on the same articles, and datasketch stays its baseline.
+storyclust computes its own signatures; ``benchmarks/dedup.py`` measures the
+whole storyclust dedup against datasketch's MinHash + MinHashLSH (its
+baseline) on the same articles, in documents per second.
 
 >>> a = signature(["The council approved the new budget on Monday after a long debate."])
 >>> b = signature(["THE COUNCIL approved the new budget, on Monday, after a long debate!"])

@@ -84,8 +84,9 @@ class Deduplicator:
     are stored; :attr:`state_bytes` reports the total.
 
     The semantic stage is off by default: on ``benchmarks/dedup.py`` it adds
-    0.002 F1 (a few heavily retyped reprints) and costs about a quarter of the
-    throughput, because each uncertain pair means embedding sentences.
+    0.002 F1 (a few heavily retyped reprints) and costs a large share of the
+    throughput (see its results), because each uncertain pair means embedding
+    sentences.
 
     Parameters
     ----------
