@@ -48,7 +48,8 @@ def _embedder(args):
 
 def cmd_cluster(args):
     arts = _load(args)
-    clus = StoryClusterer(min_cluster_size=args.min_cluster_size, min_samples=args.min_samples,
+    clus = StoryClusterer(min_cluster_size=args.min_cluster_size, linkage=args.linkage, threshold=args.threshold,
+                          min_samples=args.min_samples,
                           embedder=_embedder(args))
     labels = clus.fit_predict(arts) if arts else []
     with _out(args.output) as fh:
@@ -177,7 +178,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--output", required=True, help="output JSONL: one {id, story_id} line per article")
     c.add_argument("--storylines", help="storyline summary JSONL (default: OUTPUT with .storylines.jsonl)")
     c.add_argument("--min-cluster-size", type=int, default=2)
-    c.add_argument("--min-samples", type=int, default=2)
+    c.add_argument("--linkage", choices=("auto", "average", "hdbscan"), default="auto",
+                   help="average linkage on the same-story probability (default for articles) or HDBSCAN")
+    c.add_argument("--threshold", type=float, default=0.5,
+                   help="average same-story probability at which groups merge (default 0.5)")
+    c.add_argument("--min-samples", type=int, default=2, help="HDBSCAN only")
     c.add_argument("--show", type=int, default=10, help="storylines listed on stderr (default 10)")
     c.set_defaults(func=cmd_cluster)
 

@@ -1,10 +1,14 @@
-"""Stage 2 of storyline clustering: HDBSCAN on the sparse neighbour graph, as a scikit-learn estimator."""
+"""The storyline estimator: candidate pairs -> same-story probabilities -> average linkage (or HDBSCAN)."""
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
 from typing import Sequence
 
 import numpy as np
+from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse.csgraph import connected_components
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import HDBSCAN
 from sklearn.utils.validation import validate_data
@@ -13,39 +17,70 @@ from ..documents import Article
 from ..errors import InputError
 from .describe import describe_storylines
 from .knn_graph import bridge_components, knn_graph
+from .linkage import average_linkage
+from .similarity import SameStoryModel, story_pairs
 
 __all__ = ["StoryClusterer"]
 
 
 class StoryClusterer(ClusterMixin, BaseEstimator):
-    """Groups articles into storylines by density, with no number of storylines to choose.
+    """Groups articles into storylines, with no number of storylines to choose.
 
-    Articles are linked to their ``n_neighbors`` most similar articles
-    (:func:`~storyclust.storylines.knn_graph.knn_graph`), and HDBSCAN
-    (scikit-learn's, on the sparse precomputed graph) finds the dense groups.
-    Articles in no storyline get the label -1.
+    The default pipeline, one stage per module:
+
+    1. :func:`~storyclust.storylines.knn_graph.candidate_pairs`: each article's
+       ``n_neighbors`` nearest articles by vector and by entity terms.
+    2. :func:`~storyclust.storylines.similarity.pair_features` and
+       :class:`~storyclust.storylines.similarity.SameStoryModel`: the
+       probability that a candidate pair is one storyline, from the vector
+       cosine, shared names and numbers, the date gap and how near each is to
+       the other compared to its other neighbours.
+    3. :func:`~storyclust.storylines.linkage.average_linkage`: groups whose
+       average pair probability is at least ``threshold``.
+
+    Groups smaller than ``min_cluster_size`` are noise (label -1).
+    ``linkage="hdbscan"`` runs scikit-learn's HDBSCAN on the sparse k-NN cosine
+    graph instead (``min_samples``, ``cluster_selection_*`` apply to it only).
+    ``benchmarks/storylines.py`` measures both on articles: the average linkage
+    on the combined similarity is far ahead. Bare vectors carry no names or
+    dates, and there the two are close; ``"auto"`` uses HDBSCAN for them.
 
     Parameters
     ----------
     min_cluster_size : int, default 2
         The fewest articles a storyline has.
-    min_samples : int, default 2
-        Neighbours that make an article a core point; larger values call more
-        articles noise. The defaults (2, 2) keep two-article storylines
-        possible; see the README for how they compare on ECB+.
+    linkage : {"auto", "average", "hdbscan"}, default "auto"
+        ``"auto"``: average linkage for articles, HDBSCAN for vectors.
+    threshold : float, default 0.5
+        Average same-story probability at which groups merge (``"average"``).
     n_neighbors : int, default 15
-        Neighbours kept per article in the sparse graph.
+        Candidate neighbours per article (per signal).
+    model : SameStoryModel, optional
+        Default ``SameStoryModel.default()``: fitted on the tuning splits of
+        ECB+ and GVA. For bare vectors, the ``dense`` + ``rank`` model.
+    min_samples : int, default 2
+        HDBSCAN only: neighbours that make a core point.
     metric : {"cosine", "euclidean"}, default "cosine"
-        Cosine distance between (normalised) article vectors, or Euclidean
-        distance between raw rows for other feature matrices.
+        For vector input: cosine between (normalised) rows, or Euclidean
+        distance (``linkage="hdbscan"`` only).
     cluster_selection_method : {"eom", "leaf"}, default "eom"
+        HDBSCAN only.
     cluster_selection_epsilon : float, default 0.0
-        Storylines closer than this cosine distance are merged.
+        HDBSCAN only.
+    index : str, default "auto"
+        FAISS factory string for the neighbour search: exact (``"Flat"``) up to
+        50,000 rows and an inverted file (``"IVF{4 sqrt n},Flat"``) above with
+        ``"auto"``; ``"HNSW32"`` and other factory strings work too.
+    nprobe : int, default 16
+        Inverted lists searched per query (IVF indexes).
     embedder : Embedder, optional
         Used when ``fit`` is given articles; default ``Embedder()``.
     random_state : int, optional
-        Seed for any randomised step (the exact graph and HDBSCAN used here
-        are deterministic; kept so that approximate graph builders stay reproducible).
+        Seeds the inverted file's training sample and k-means; with the same
+        value the same input gives the same storylines. The exact search and the
+        clustering stages are deterministic.
+    show_progress : bool, optional
+        Progress bars for the long stages; default: shown when stderr is a terminal.
 
     Attributes
     ----------
@@ -54,13 +89,23 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         each storyline's earliest article (date, then id) when fitted on
         articles, so they do not depend on input order.
     probabilities_ : ndarray of float
-        HDBSCAN's membership strength per row.
+        Average same-story probability of each article with the rest of its
+        storyline (HDBSCAN's membership strength with ``linkage="hdbscan"``); 0 for noise.
+    graph_ : scipy.sparse.csr_matrix
+        The symmetric k-NN distance graph HDBSCAN ran on, rows and columns in
+        input order (``linkage="hdbscan"``; disconnected parts are joined by
+        edges longer than any other, see ``bridge_components``).
+    same_story_ : scipy.sparse.csr_matrix
+        Same-story probability of every candidate pair, rows and columns in
+        input order (``linkage="average"``).
     storylines_ : list of Storyline
         Keywords, headline and date span of each storyline (fitted on articles only).
     embedder_ : Embedder
         The embedder used (fitted on articles only): ``embedder``, or ``Embedder()`` when it was None.
     n_components_ : int
-        Connected parts of the neighbour graph.
+        Connected parts of the candidate graph.
+    timings_ : dict
+        Seconds spent per stage: ``embed`` (articles only), ``pairs``, ``linkage``, ``describe``.
 
     Examples
     --------
@@ -72,35 +117,59 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
     [0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2]
     """
 
-    def __init__(self, min_cluster_size: int = 2, min_samples: int = 2, n_neighbors: int = 15,
-                 metric: str = "cosine", cluster_selection_method: str = "eom", cluster_selection_epsilon: float = 0.0,
-                 embedder=None, random_state=None):
+    def __init__(self, min_cluster_size: int = 2, linkage: str = "auto", threshold: float = 0.5,
+                 n_neighbors: int = 15, model=None, min_samples: int = 2, metric: str = "cosine",
+                 cluster_selection_method: str = "eom", cluster_selection_epsilon: float = 0.0,
+                 index: str = "auto", nprobe: int = 16, embedder=None, random_state=None,
+                 show_progress: bool | None = None):
         self.min_cluster_size = min_cluster_size
-        self.min_samples = min_samples
+        self.linkage = linkage
+        self.threshold = threshold
         self.n_neighbors = n_neighbors
+        self.model = model
+        self.min_samples = min_samples
         self.metric = metric
         self.cluster_selection_method = cluster_selection_method
         self.cluster_selection_epsilon = cluster_selection_epsilon
+        self.index = index
+        self.nprobe = nprobe
         self.embedder = embedder
         self.random_state = random_state
+        self.show_progress = show_progress
 
     def _check_params(self):
         if not isinstance(self.min_cluster_size, (int, np.integer)) or self.min_cluster_size < 2:
             raise InputError(f"min_cluster_size must be an integer >= 2, got {self.min_cluster_size!r}",
                              field="min_cluster_size")
+        if self.linkage not in ("auto", "average", "hdbscan"):
+            raise InputError(f"linkage must be 'auto', 'average' or 'hdbscan', got {self.linkage!r}",
+                             field="linkage")
+        if not isinstance(self.threshold, (int, float, np.floating)) or not 0 < self.threshold < 1:
+            raise InputError(f"threshold must be a probability between 0 and 1, got {self.threshold!r}",
+                             field="threshold")
         if not isinstance(self.min_samples, (int, np.integer)) or self.min_samples < 1:
             raise InputError(f"min_samples must be a positive integer, got {self.min_samples!r}",
                              field="min_samples")
+        if not isinstance(self.nprobe, (int, np.integer)) or self.nprobe < 1:
+            raise InputError(f"nprobe must be a positive integer, got {self.nprobe!r}", field="nprobe")
+        if not isinstance(self.index, str):
+            raise InputError(f"index must be a FAISS factory string or 'auto', got {self.index!r}", field="index")
         if not isinstance(self.n_neighbors, (int, np.integer)) or self.n_neighbors < 1:
             raise InputError(f"n_neighbors must be a positive integer, got {self.n_neighbors!r}", field="n_neighbors")
         if self.metric not in ("cosine", "euclidean"):
             raise InputError(f"metric must be 'cosine' or 'euclidean', got {self.metric!r}", field="metric")
+        if self.metric == "euclidean" and self.linkage == "average":
+            raise InputError("linkage='average' works on cosine similarity; use metric='cosine', "
+                             "or linkage='hdbscan' for Euclidean distances", field="metric")
         if self.cluster_selection_method not in ("eom", "leaf"):
             raise InputError("cluster_selection_method must be 'eom' or 'leaf'", field="cluster_selection_method")
+        if self.model is not None and not isinstance(self.model, SameStoryModel):
+            raise InputError(f"model must be a SameStoryModel, got {type(self.model).__name__}", field="model")
 
     def fit(self, X, y=None):
         """Cluster ``X``: a list of :class:`~storyclust.Article` or a matrix of article vectors."""
         self._check_params()
+        self.timings_ = timings = {}
         articles = None
         if isinstance(X, Sequence) and len(X) and all(isinstance(a, Article) for a in X):
             articles = list(X)
@@ -110,7 +179,8 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
                 self.embedder_ = Embedder()
             else:
                 self.embedder_ = self.embedder
-            vectors = self.embedder_.embed_articles(articles).vectors
+            with _timed(timings, "embed"):
+                vectors = self.embedder_.embed_articles(articles).vectors
             self.n_features_in_ = vectors.shape[1]
         else:
             vectors = validate_data(self, X, dtype=np.float64, ensure_min_samples=1)
@@ -121,25 +191,63 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
             vectors = vectors / norms
         n = len(vectors)
         self.n_components_ = n
+        self.same_story_ = csr_matrix((n, n))
         labels = np.full(n, -1, dtype=np.intp)
         probs = np.zeros(n)
-        if n >= self.min_cluster_size and n > self.min_samples:
+        if n >= self.min_cluster_size and n > 1:
             # Run in a canonical row order (article id, else the vector itself), so that ties between
             # equal distances break the same way whatever order the input came in.
             order = (np.argsort(np.array([a.id for a in articles], dtype=object), kind="stable")
-                     if articles is not None else np.lexsort(vectors.T[::-1]))
-            graph = knn_graph(vectors[order], max(self.n_neighbors, self.min_samples), self.metric)
-            graph, self.n_components_ = bridge_components(graph)
-            hdb = HDBSCAN(min_cluster_size=self.min_cluster_size, min_samples=self.min_samples, metric="precomputed",
-                          cluster_selection_method=self.cluster_selection_method,
-                          cluster_selection_epsilon=self.cluster_selection_epsilon, copy=True)
-            labels[order] = hdb.fit_predict(graph)
-            labels[labels < -1] = -1  # scikit-learn's -2/-3 markers (infinite, missing) are noise here
-            probs[order] = hdb.probabilities_
+                     if articles is not None else _canonical_order(vectors))
+            linkage = self.linkage if self.linkage != "auto" else ("average" if articles else "hdbscan")
+            if linkage == "average":
+                labels[order], probs[order] = self._fit_average(vectors[order],
+                                                                [articles[i] for i in order] if articles else None,
+                                                                order)
+            elif n > self.min_samples:
+                labels[order], probs[order] = self._fit_hdbscan(vectors[order], order)
         self.labels_ = _canonical_labels(labels, articles)
         self.probabilities_ = probs
-        self.storylines_ = describe_storylines(articles, self.labels_, vectors) if articles is not None else []
+        with _timed(timings, "describe"):
+            self.storylines_ = describe_storylines(articles, self.labels_, vectors) if articles is not None else []
         return self
+
+    def _fit_average(self, vectors, articles, order):
+        n = len(vectors)
+        with _timed(self.timings_, "pairs"):
+            rows, cols, features = story_pairs(vectors, articles, self.n_neighbors, index=self.index,
+                                               random_state=self.random_state)
+        self.n_components_ = connected_components(coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n)),
+                                                  directed=False)[0]
+        model = self.model or SameStoryModel.default(with_text=articles is not None)
+        p = model.probability(features)
+        with _timed(self.timings_, "linkage"):
+            groups = average_linkage(n, rows, cols, p, self.threshold)
+        sizes = np.bincount(groups)
+        labels = np.where(sizes[groups] >= self.min_cluster_size, groups, -1)
+        # membership: mean probability with the other members (pairs without an edge count 0)
+        same = groups[rows] == groups[cols]
+        total = np.bincount(rows[same], p[same], minlength=n) + np.bincount(cols[same], p[same], minlength=n)
+        probs = np.where(labels >= 0, total / np.maximum(sizes[groups] - 1, 1), 0.0)
+        self.same_story_ = coo_matrix((np.r_[p, p], (order[np.r_[rows, cols]], order[np.r_[cols, rows]])),
+                                      shape=(n, n)).tocsr()
+        return labels, probs
+
+    def _fit_hdbscan(self, vectors, order):
+        with _timed(self.timings_, "pairs"):
+            graph = knn_graph(vectors, max(self.n_neighbors, self.min_samples), self.metric, self.index, self.nprobe,
+                              self.random_state, self.show_progress)
+            graph, self.n_components_ = bridge_components(graph)
+        inv = np.empty(len(order), dtype=np.intp)
+        inv[order] = np.arange(len(order))
+        self.graph_ = graph[inv][:, inv]  # input order
+        hdb = HDBSCAN(min_cluster_size=self.min_cluster_size, min_samples=self.min_samples, metric="precomputed",
+                      cluster_selection_method=self.cluster_selection_method,
+                      cluster_selection_epsilon=self.cluster_selection_epsilon, copy=True)
+        with _timed(self.timings_, "linkage"):
+            labels = hdb.fit_predict(graph)
+        labels[labels < -1] = -1  # scikit-learn's -2/-3 markers (infinite, missing) are noise here
+        return labels, hdb.probabilities_
 
     def fit_predict(self, X, y=None, **kwargs):
         """Fit and return ``labels_``."""
@@ -149,6 +257,28 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False
         return tags
+
+
+def _canonical_order(vectors: np.ndarray) -> np.ndarray:
+    """Rows sorted by a fixed random projection (then by their first columns): the same order for any input order.
+
+    Each row's key is summed over its own columns only, so it does not depend on where the row sits
+    (a full lexsort of 384 columns cost seconds per 100,000 rows).
+    """
+    r = np.random.default_rng(12345).standard_normal(vectors.shape[1]).astype(np.float32)
+    key = np.empty(len(vectors))
+    for start in range(0, len(vectors), 65536):
+        key[start:start + 65536] = (vectors[start:start + 65536] * r).sum(axis=1, dtype=np.float64)
+    return np.lexsort(tuple(vectors[:, j] for j in range(min(3, vectors.shape[1]) - 1, -1, -1)) + (key,))
+
+
+@contextmanager
+def _timed(timings: dict, stage: str):
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
 
 
 def _canonical_labels(labels: np.ndarray, articles) -> np.ndarray:
