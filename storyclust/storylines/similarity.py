@@ -155,8 +155,9 @@ class SameStoryModel:
     Fit on your own labelled pairs (features from :func:`pair_features`):
 
     >>> f = {"dense": np.array([0.1, 0.2, 0.8, 0.9])}
-    >>> SameStoryModel.fit(f, np.array([0, 0, 1, 1])).probability(f).round(1).tolist()
-    [0.0, 0.0, 1.0, 1.0]
+    >>> p = SameStoryModel.fit(f, np.array([0, 0, 1, 1])).probability(f)
+    >>> bool(p[1] < 0.5 < p[2])
+    True
     """
 
     features: tuple
