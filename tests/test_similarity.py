@@ -241,3 +241,12 @@ def test_story_pairs_match_the_clusterer(embedder):
     p = SameStoryModel.default().probability(f)
     assert np.allclose(est.same_story_[rows, cols].A1, p)
     assert datetime(2016, 11, 24) == est.storylines_[0].start
+
+
+def test_euclidean_with_articles_is_refused_before_embedding():
+    class NoEmbedder:
+        def embed_articles(self, arts):
+            raise AssertionError("embedded before the parameters were checked")
+
+    with pytest.raises(InputError, match="metric='cosine'"):
+        StoryClusterer(metric="euclidean", embedder=NoEmbedder()).fit([Article("a", "text"), Article("b", "more")])

@@ -158,9 +158,6 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
             raise InputError(f"n_neighbors must be a positive integer, got {self.n_neighbors!r}", field="n_neighbors")
         if self.metric not in ("cosine", "euclidean"):
             raise InputError(f"metric must be 'cosine' or 'euclidean', got {self.metric!r}", field="metric")
-        if self.metric == "euclidean" and self.linkage == "average":
-            raise InputError("linkage='average' works on cosine similarity; use metric='cosine', "
-                             "or linkage='hdbscan' for Euclidean distances", field="metric")
         if self.cluster_selection_method not in ("eom", "leaf"):
             raise InputError("cluster_selection_method must be 'eom' or 'leaf'", field="cluster_selection_method")
         if self.model is not None and not isinstance(self.model, SameStoryModel):
@@ -171,7 +168,12 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         self._check_params()
         self.timings_ = timings = {}
         articles = None
-        if isinstance(X, Sequence) and len(X) and all(isinstance(a, Article) for a in X):
+        given_articles = isinstance(X, Sequence) and len(X) and all(isinstance(a, Article) for a in X)
+        linkage = self.linkage if self.linkage != "auto" else ("average" if given_articles else "hdbscan")
+        if self.metric == "euclidean" and linkage == "average":
+            raise InputError("linkage='average' works on cosine similarity; use metric='cosine', "
+                             "or linkage='hdbscan' for Euclidean distances", field="metric")
+        if given_articles:
             articles = list(X)
             if self.embedder is None:
                 from ..embeddings import Embedder
@@ -199,7 +201,6 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
             # equal distances break the same way whatever order the input came in.
             order = (np.argsort(np.array([a.id for a in articles], dtype=object), kind="stable")
                      if articles is not None else _canonical_order(vectors))
-            linkage = self.linkage if self.linkage != "auto" else ("average" if articles else "hdbscan")
             if linkage == "average":
                 labels[order], probs[order] = self._fit_average(vectors[order],
                                                                 [articles[i] for i in order] if articles else None,

@@ -7,9 +7,8 @@ complete graph this is UPGMA cut at ``1 - threshold`` (the tests check it
 against scipy's ``linkage(method="average")``); on the sparse k-NN graph the
 mean runs over the pairs that were scored, so a storyline of hundreds of
 articles is not torn apart merely because each article has only
-``n_neighbors`` candidates. (Counting unscored pairs as probability 0 caps a
-storyline at about ``4 * n_neighbors`` articles; on ECB+ and GVA the two
-differ by less than 0.01 BCubed F1.)
+``n_neighbors`` candidates. (Counting unscored pairs as probability 0 would
+cap a storyline at about ``4 * n_neighbors`` articles.)
 
 A merge needs an edge of probability ``threshold`` or more between the two
 groups, so storylines never cross the connected components of the graph
