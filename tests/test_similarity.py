@@ -250,3 +250,11 @@ def test_euclidean_with_articles_is_refused_before_embedding():
 
     with pytest.raises(InputError, match="metric='cosine'"):
         StoryClusterer(metric="euclidean", embedder=NoEmbedder()).fit([Article("a", "text"), Article("b", "more")])
+
+
+def test_membership_of_a_large_storyline_averages_its_scored_pairs():
+    # 60 near-identical vectors with an explicit model: one storyline, each article's membership near its pairs' mean
+    x = np.ones((60, 8), dtype=np.float32) + 0.01 * np.random.default_rng(0).normal(size=(60, 8)).astype(np.float32)
+    est = StoryClusterer(linkage="average", n_neighbors=5, model=SameStoryModel(("dense",), (10.0,), -5.0)).fit(x)
+    assert len(set(est.labels_.tolist())) == 1
+    assert (est.probabilities_ > 0.9).all()  # counting unscored pairs as 0 would give about 10 / 59

@@ -36,7 +36,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
        cosine, shared names and numbers, the date gap and how near each is to
        the other compared to its other neighbours.
     3. :func:`~storyclust.storylines.linkage.average_linkage`: groups whose
-       average pair probability is at least ``threshold``.
+       scored pairs average a probability of at least ``threshold``.
 
     Groups smaller than ``min_cluster_size`` are noise (label -1).
     ``linkage="hdbscan"`` runs scikit-learn's HDBSCAN on the sparse k-NN cosine
@@ -89,7 +89,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         each storyline's earliest article (date, then id) when fitted on
         articles, so they do not depend on input order.
     probabilities_ : ndarray of float
-        Average same-story probability of each article with the rest of its
+        Mean same-story probability over each article's scored pairs inside its
         storyline (HDBSCAN's membership strength with ``linkage="hdbscan"``); 0 for noise.
     graph_ : scipy.sparse.csr_matrix
         The symmetric k-NN distance graph HDBSCAN ran on, rows and columns in
@@ -226,10 +226,11 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
             groups = average_linkage(n, rows, cols, p, self.threshold)
         sizes = np.bincount(groups)
         labels = np.where(sizes[groups] >= self.min_cluster_size, groups, -1)
-        # membership: mean probability with the other members (pairs without an edge count 0)
+        # membership: mean probability over the article's scored pairs inside its storyline (as the linkage counts)
         same = groups[rows] == groups[cols]
         total = np.bincount(rows[same], p[same], minlength=n) + np.bincount(cols[same], p[same], minlength=n)
-        probs = np.where(labels >= 0, total / np.maximum(sizes[groups] - 1, 1), 0.0)
+        count = np.bincount(rows[same], minlength=n) + np.bincount(cols[same], minlength=n)
+        probs = np.where(labels >= 0, total / np.maximum(count, 1), 0.0)
         self.same_story_ = coo_matrix((np.r_[p, p], (order[np.r_[rows, cols]], order[np.r_[cols, rows]])),
                                       shape=(n, n)).tocsr()
         return labels, probs

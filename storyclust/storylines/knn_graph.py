@@ -205,8 +205,8 @@ def candidate_pairs(vectors: np.ndarray, k: int, entities: spmatrix | None = Non
                     random_state=None) -> tuple[np.ndarray, np.ndarray]:
     """Pairs ``(i, j)``, ``i < j``, where one is among the other's ``k`` nearest by vector or by entity terms.
 
-    Only these pairs are scored as possible same-story pairs; every other pair
-    counts as "not the same story". Returned sorted by ``(i, j)``, each once.
+    Only these pairs are scored as possible same-story pairs; the linkage
+    averages over them and ignores the rest. Returned sorted by ``(i, j)``, each once.
 
     >>> import numpy as np
     >>> x = np.array([[1, 0], [0.8, 0.6], [0, 1]], dtype=np.float32)
