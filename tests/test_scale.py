@@ -80,3 +80,33 @@ def test_storyline_vectors_have_the_asked_shape():
     assert (x2 == x).all() and (y2 == y).all()
     with pytest.raises(InputError, match="within"):
         storyline_vectors(10, within=1.5)
+
+
+def test_auto_above_the_exact_size_uses_lists_of_about_256_rows(data, monkeypatch):
+    import importlib
+
+    kg = importlib.import_module("storyclust.storylines.knn_graph")  # the package exports a function of that name
+
+    x, truth = data
+    monkeypatch.setattr(kg, "EXACT_MAX", 1000)  # 6,000 rows: the two-level inverted file
+    cells = kg._two_level_cells(x, kg.CELL_SIZE, True, 0)[0]
+    sizes = np.bincount(cells)
+    assert len(sizes) == pytest.approx(len(x) / kg.CELL_SIZE, rel=0.2) and sizes.min() >= 1
+    rows, cols, _ = nearest_neighbours(x, 10, random_state=0, show_progress=False)
+    assert _recall(x, rows, cols) >= 0.9
+    again = nearest_neighbours(x, 10, random_state=0, show_progress=False)
+    assert (again[0] == rows).all() and (again[1] == cols).all()
+    gold = noise_as_singletons(truth)
+    exact = StoryClusterer(index="Flat").fit_predict(x)
+    approx = StoryClusterer(random_state=0).fit_predict(x)
+    assert adjusted_rand_score(gold, noise_as_singletons(approx)) >= adjusted_rand_score(
+        gold, noise_as_singletons(exact)) - 0.02
+
+
+def test_default_keeps_storylines_of_one_kind_apart_at_the_measured_cosines():
+    # the cosines benchmarks/scale.py measures on real articles: 0.721 within a storyline, 0.544 across one kind
+    x, truth = storyline_vectors(5000, 384, within=0.7207, sibling=0.7555, random_state=2)
+    gold = noise_as_singletons(truth)
+    assert adjusted_rand_score(gold, noise_as_singletons(StoryClusterer().fit_predict(x))) >= 0.95
+    # HDBSCAN merges storylines of one kind (issue 5's measurement): far lower
+    assert adjusted_rand_score(gold, noise_as_singletons(StoryClusterer(linkage="hdbscan").fit_predict(x))) < 0.8

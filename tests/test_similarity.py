@@ -91,7 +91,7 @@ def test_same_story_model_checks_and_fits():
     assert (np.diff(p) > 0).all() and p[0] < 0.5 < p[-1]
     # the shipped models use known signals only
     assert set(SameStoryModel.default().features) == set(FEATURES)
-    assert SameStoryModel.default(with_text=False).features == ("dense", "rank")
+    assert SameStoryModel.default(with_text=False).features == ("dense",)
 
 
 # ----------------------------------------------------------------------------- average linkage
@@ -249,7 +249,8 @@ def test_euclidean_with_articles_is_refused_before_embedding():
             raise AssertionError("embedded before the parameters were checked")
 
     with pytest.raises(InputError, match="metric='cosine'"):
-        StoryClusterer(metric="euclidean", embedder=NoEmbedder()).fit([Article("a", "text"), Article("b", "more")])
+        StoryClusterer(metric="euclidean", linkage="average",
+                       embedder=NoEmbedder()).fit([Article("a", "text"), Article("b", "more")])
 
 
 def test_membership_of_a_large_storyline_averages_its_scored_pairs():

@@ -38,26 +38,28 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
     3. :func:`~storyclust.storylines.linkage.average_linkage`: groups whose
        scored pairs average a probability of at least ``threshold``.
 
-    Groups smaller than ``min_cluster_size`` are noise (label -1).
-    ``linkage="hdbscan"`` runs scikit-learn's HDBSCAN on the sparse k-NN cosine
+    Groups smaller than ``min_cluster_size`` are noise (label -1). Bare
+    vectors carry no names or dates: their pairs are scored by the vector
+    cosine alone (``SameStoryModel.default(with_text=False)``).
+    ``linkage="hdbscan"`` runs scikit-learn's HDBSCAN on the sparse k-NN
     graph instead (``min_samples``, ``cluster_selection_*`` apply to it only).
-    ``benchmarks/storylines.py`` measures both on articles: the average linkage
-    on the combined similarity is far ahead. Bare vectors carry no names or
-    dates, and there the two are close; ``"auto"`` uses HDBSCAN for them.
+    ``benchmarks/storylines.py`` measures both on articles and
+    ``benchmarks/scale.py`` on vectors: HDBSCAN puts storylines of one kind
+    together (two shootings in two towns), average linkage keeps them apart.
 
     Parameters
     ----------
     min_cluster_size : int, default 2
         The fewest articles a storyline has.
     linkage : {"auto", "average", "hdbscan"}, default "auto"
-        ``"auto"``: average linkage for articles, HDBSCAN for vectors.
+        ``"auto"``: average linkage, or HDBSCAN with ``metric="euclidean"``.
     threshold : float, default 0.5
         Average same-story probability at which groups merge (``"average"``).
     n_neighbors : int, default 15
         Candidate neighbours per article (per signal).
     model : SameStoryModel, optional
         Default ``SameStoryModel.default()``: fitted on the tuning splits of
-        ECB+ and GVA. For bare vectors, the ``dense`` + ``rank`` model.
+        ECB+ and GVA. For bare vectors, the ``dense`` model (fitted on ECB+).
     min_samples : int, default 2
         HDBSCAN only: neighbours that make a core point.
     metric : {"cosine", "euclidean"}, default "cosine"
@@ -69,8 +71,9 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         HDBSCAN only.
     index : str, default "auto"
         FAISS factory string for the neighbour search: exact (``"Flat"``) up to
-        50,000 rows and an inverted file (``"IVF{4 sqrt n},Flat"``) above with
-        ``"auto"``; ``"HNSW32"`` and other factory strings work too.
+        50,000 rows and an inverted file of about 256 rows per list above with
+        ``"auto"`` (``"IVF,Flat"`` forces it); ``"IVF1024,Flat"``, ``"HNSW32"``
+        and other factory strings work too.
     nprobe : int, default 16
         Inverted lists searched per query (IVF indexes).
     embedder : Embedder, optional
@@ -169,7 +172,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         self.timings_ = timings = {}
         articles = None
         given_articles = isinstance(X, Sequence) and len(X) and all(isinstance(a, Article) for a in X)
-        linkage = self.linkage if self.linkage != "auto" else ("average" if given_articles else "hdbscan")
+        linkage = self.linkage if self.linkage != "auto" else ("hdbscan" if self.metric == "euclidean" else "average")
         if self.metric == "euclidean" and linkage == "average":
             raise InputError("linkage='average' works on cosine similarity; use metric='cosine', "
                              "or linkage='hdbscan' for Euclidean distances", field="metric")
@@ -215,15 +218,16 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
 
     def _fit_average(self, vectors, articles, order):
         n = len(vectors)
+        model = self.model or SameStoryModel.default(with_text=articles is not None)
         with _timed(self.timings_, "pairs"):
             rows, cols, features = story_pairs(vectors, articles, self.n_neighbors, index=self.index,
-                                               random_state=self.random_state)
+                                               random_state=self.random_state, nprobe=self.nprobe,
+                                               show_progress=self.show_progress, names=model.features)
+            p = model.probability(features)
         self.n_components_ = connected_components(coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n)),
                                                   directed=False)[0]
-        model = self.model or SameStoryModel.default(with_text=articles is not None)
-        p = model.probability(features)
         with _timed(self.timings_, "linkage"):
-            groups = average_linkage(n, rows, cols, p, self.threshold)
+            groups = average_linkage(n, rows, cols, p, self.threshold, show_progress=self.show_progress)
         sizes = np.bincount(groups)
         labels = np.where(sizes[groups] >= self.min_cluster_size, groups, -1)
         # membership: mean probability over the article's scored pairs inside its storyline (as the linkage counts)

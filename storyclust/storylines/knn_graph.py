@@ -2,7 +2,7 @@
 
 Every article is linked to its ``k`` most similar articles (cosine similarity,
 FAISS inner-product search on unit vectors: exact up to 50,000 articles, an
-inverted file above, or any FAISS factory string); the graph is made symmetric and
+inverted file of about 256 rows per list above, or any FAISS factory string); the graph is made symmetric and
 stored as a sparse CSR matrix of cosine distances, so no n x n matrix is ever
 built. Disconnected parts are then bridged by edges longer than any real edge,
 which density clustering never merges across but which keep the graph in one
@@ -20,7 +20,7 @@ from scipy.sparse.csgraph import connected_components
 from tqdm.auto import tqdm
 
 from ..errors import InputError
-from ..index.factory import choose_factory
+from ..index.factory import EXACT_MAX
 
 __all__ = ["MIN_DISTANCE", "bridge_components", "candidate_pairs", "knn_graph", "nearest_neighbours"]
 
@@ -55,29 +55,84 @@ def _search_index(x: np.ndarray, factory: str, cosine: bool, nprobe: int, random
     return index
 
 
-def _ivf_self_join(x: np.ndarray, k: int, nlist: int, nprobe: int, cosine: bool, random_state, disable):
+CELL_SIZE = 256  # rows per inverted list of the "auto" search above EXACT_MAX
+
+
+def _kmeans(x: np.ndarray, k: int, cosine: bool, seed: int) -> np.ndarray:
+    """``k`` centroids of ``x`` (faiss k-means, 10 iterations, on a seeded sample of up to 40 rows per centroid)."""
+    rng = np.random.default_rng(seed)
+    sample = x if len(x) <= 40 * k else x[np.sort(rng.choice(len(x), size=40 * k, replace=False))]
+    km = faiss.Kmeans(x.shape[1], k, niter=10, seed=seed, spherical=cosine, min_points_per_centroid=1)
+    km.train(sample)
+    return km.centroids
+
+
+def _assign(x: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    index = faiss.IndexFlatL2(centroids.shape[1])  # on unit centroids, L2 order = cosine order
+    index.add(centroids)
+    return index.search(x, 1)[1].ravel()
+
+
+def _one_level_cells(x, nlist, cosine, seed):
+    centroids = _kmeans(x, nlist, cosine, seed)
+    return _assign(x, centroids), centroids
+
+
+def _two_level_cells(x, cell_size, cosine, seed):
+    """Lists of about ``cell_size`` rows: k-means into sqrt(n / cell_size) groups, then each group into lists.
+
+    Assigning n rows costs n * 2 sqrt(n / cell_size) distances instead of n * n / cell_size with one level,
+    and every list stays near ``cell_size`` rows, so the self-join costs the same per row at any n.
+    """
+    n = len(x)
+    k1 = max(1, int(round(np.sqrt(n / cell_size))))
+    top = _assign(x, _kmeans(x, k1, cosine, seed))
+    assign = np.empty(n, dtype=np.int64)
+    centroids = []
+    for g in range(k1):
+        members = np.flatnonzero(top == g)
+        if len(members) == 0:
+            continue
+        k2 = max(1, int(round(len(members) / cell_size)))
+        if k2 == 1:
+            c = x[members].mean(axis=0, keepdims=True)
+            if cosine:
+                c /= max(float(np.linalg.norm(c)), 1e-12)
+            sub = np.zeros(len(members), dtype=np.int64)
+        else:
+            c = _kmeans(x[members], k2, cosine, seed + 1 + g)
+            sub = _assign(x[members], c)
+        assign[members] = sum(len(cc) for cc in centroids) + sub
+        centroids.append(c)
+    return assign, np.vstack(centroids).astype(np.float32)
+
+
+def _ivf_self_join(x: np.ndarray, k: int, nlist: int | None, nprobe: int, cosine: bool, random_state, disable):
     """Each row's k nearest among the rows of its own and its ``nprobe - 1`` nearest inverted lists.
 
-    The candidates are those an IVF index searched with ``nprobe`` lists per
+    The lists come from k-means with ``nlist`` centroids, or (``nlist=None``)
+    from two-level k-means with about ``CELL_SIZE`` rows per list. The
+    candidates are those an IVF index searched with ``nprobe`` lists per
     query cell would see, but computed cell by cell as matrix products: on a
     2-core machine this is about ten times faster than per-query IVF search
     at a million rows (``benchmarks/scale.py`` reports its recall@10 beside
     FAISS's own indexes).
     """
-    n, d = x.shape
-    seed = 0 if random_state is None else int(np.random.default_rng(random_state).integers(2**31 - 1))
-    rng = np.random.default_rng(seed)
-    sample = x[np.sort(rng.choice(n, size=min(n, 40 * nlist), replace=False))]
-    km = faiss.Kmeans(d, nlist, niter=10, seed=seed, spherical=cosine, min_points_per_centroid=1)
-    km.train(sample)
-    _, assign = km.index.search(x, 1)
-    assign = assign.ravel()
-    _, near = km.index.search(km.centroids, min(nprobe + 1, nlist))
+    seed = 0 if random_state is None else int(np.random.default_rng(random_state).integers(2**31 - 1000))
+    if nlist is None:
+        assign, centroids = _two_level_cells(x, CELL_SIZE, cosine, seed)
+    else:
+        assign, centroids = _one_level_cells(x, nlist, cosine, seed)
+    nlist = len(centroids)
+    cindex = faiss.IndexFlatL2(centroids.shape[1])
+    cindex.add(centroids)
+    _, near = cindex.search(centroids, min(nprobe + 1, nlist))
     order = np.argsort(assign, kind="stable")
     bounds = np.searchsorted(assign[order], np.arange(nlist + 1))
     rows, cols, scores = [], [], []
     sq = (x * x).sum(axis=1) if not cosine else None
-    for c in tqdm(range(nlist), desc=f"k-NN graph (IVF{nlist} self-join)", unit="cell", disable=disable, leave=False):
+    for c in tqdm(range(nlist), desc=f"k-NN graph ({nlist} lists, self-join)", unit="list", disable=disable,
+                  leave=False):
         members = order[bounds[c]:bounds[c + 1]]
         if len(members) == 0:
             continue
@@ -108,9 +163,10 @@ def nearest_neighbours(vectors: np.ndarray, k: int, metric: str = "cosine", inde
 
     ``index`` is a FAISS factory string: ``"Flat"`` (exact), ``"IVF4000,Flat"``,
     ``"HNSW32"``, ``"IVF4000,PQ48"``, ...; ``"auto"`` is exact up to 50,000 rows
-    and an inverted file above (:func:`~storyclust.index.factory.choose_factory`),
-    searched in ``nprobe`` lists (``IVF...,Flat`` runs as a cell-by-cell
-    self-join, the other types through FAISS search). Rows that are exact
+    (``EXACT_MAX``) and above an inverted file with about ``CELL_SIZE`` (256)
+    rows per list, its lists found by two-level k-means, searched in ``nprobe``
+    lists (``"IVF,Flat"`` asks for that inverted file at any size; it and
+    ``IVF...,Flat`` run as a cell-by-cell self-join, the other types through FAISS search). Rows that are exact
     duplicates find each other; a row never lists itself. ``scores`` are inner
     products for cosine and squared distances for Euclidean.
     """
@@ -119,8 +175,10 @@ def nearest_neighbours(vectors: np.ndarray, k: int, metric: str = "cosine", inde
     k = min(k, n - 1)
     if n < 2 or k < 1:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
-    factory = choose_factory(n) if index == "auto" else index
     disable = None if show_progress is None else not show_progress  # None: shown on a terminal only
+    if index == "IVF,Flat" or (index == "auto" and n > EXACT_MAX):
+        return _ivf_self_join(x, k, None, nprobe, metric == "cosine", random_state, disable)
+    factory = "Flat" if index == "auto" else index
     ivf = re.fullmatch(r"IVF(\d+),Flat", factory)
     if ivf:
         nlist = int(ivf.group(1))
@@ -202,11 +260,14 @@ def _sparse_neighbours(m: spmatrix, k: int, block: int = 2048) -> tuple[np.ndarr
 
 
 def candidate_pairs(vectors: np.ndarray, k: int, entities: spmatrix | None = None, index: str = "auto",
-                    random_state=None) -> tuple[np.ndarray, np.ndarray]:
+                    random_state=None, nprobe: int = 16, show_progress: bool | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """Pairs ``(i, j)``, ``i < j``, where one is among the other's ``k`` nearest by vector or by entity terms.
 
     Only these pairs are scored as possible same-story pairs; the linkage
     averages over them and ignores the rest. Returned sorted by ``(i, j)``, each once.
+    ``index``, ``nprobe``, ``random_state`` and ``show_progress`` go to
+    :func:`nearest_neighbours`.
 
     >>> import numpy as np
     >>> x = np.array([[1, 0], [0.8, 0.6], [0, 1]], dtype=np.float32)
@@ -219,7 +280,8 @@ def candidate_pairs(vectors: np.ndarray, k: int, entities: spmatrix | None = Non
     k = min(k, n - 1)
     if n < 2 or k < 1:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    r, c, _ = nearest_neighbours(x, k, index=index, random_state=random_state)
+    r, c, _ = nearest_neighbours(x, k, index=index, nprobe=nprobe, random_state=random_state,
+                                 show_progress=show_progress)
     if entities is not None:
         r2, c2 = _sparse_neighbours(entities, k)
         r, c = np.r_[r, r2], np.r_[c, c2]

@@ -14,28 +14,40 @@ A merge needs an edge of probability ``threshold`` or more between the two
 groups, so storylines never cross the connected components of the graph
 restricted to such edges.
 
+How it runs: in rounds over the whole graph, as array operations. Each round
+every group finds its best neighbour, and every two groups that are each
+other's best neighbour (at ``threshold`` or more) merge. This gives the same
+groups as merging one best pair at a time, because this average is
+*reducible*: the average between a merged group ``a + b`` and a third group
+``c`` is a weighted mean of ``a``-``c`` and ``b``-``c`` (or equals the one
+that was scored), so it is never higher than both. A group whose best
+neighbour is below ``threshold`` can therefore never merge again, and it
+leaves the graph with its edges. (Ties break towards the smaller row number.)
+
 Hand-written because neither scipy nor scikit-learn offers average linkage on
 a sparse precomputed graph (scipy needs the condensed n x n matrix;
 scikit-learn's connectivity-constrained version recomputes distances from
-feature vectors).
+feature vectors). The rounds replaced a merge-one-pair-at-a-time heap in
+Python that took minutes at 100,000 rows; ``benchmarks/scale.py`` times this
+stage at up to a million rows.
 """
 
 from __future__ import annotations
 
-import heapq
-
 import numpy as np
+from scipy.sparse import coo_matrix, csr_matrix
+from tqdm.auto import tqdm
 
 __all__ = ["average_linkage"]
 
 
 def average_linkage(n: int, rows: np.ndarray, cols: np.ndarray, similarity: np.ndarray,
-                    threshold: float = 0.5) -> np.ndarray:
+                    threshold: float = 0.5, show_progress: bool | None = False) -> np.ndarray:
     """Group labels (0..k-1, every row in one group, singletons included) from average linkage.
 
-    ``(rows[t], cols[t], similarity[t])`` are the undirected edges, each once.
-    Ties break towards the groups with the smallest row numbers, so the result
-    depends only on the row numbering.
+    ``(rows[t], cols[t], similarity[t])`` are the undirected edges; an edge
+    given twice counts twice. Labels are numbered by each group's smallest row,
+    so the result depends only on the row numbering.
 
     >>> import numpy as np
     >>> average_linkage(4, np.array([0, 1, 2]), np.array([1, 2, 3]), np.array([0.9, 0.2, 0.8])).tolist()
@@ -44,42 +56,67 @@ def average_linkage(n: int, rows: np.ndarray, cols: np.ndarray, similarity: np.n
     rows = np.asarray(rows, dtype=np.int64)
     cols = np.asarray(cols, dtype=np.int64)
     sim = np.asarray(similarity, dtype=np.float64)
-    parent = np.arange(n)
-    # adjacency[a][b] = [sum of edge similarities, number of edges] between groups a and b
-    adjacency: dict[int, dict[int, list]] = {}
-    for a, b, s in zip(rows.tolist(), cols.tolist(), sim.tolist()):
-        if a == b:
-            continue
-        for u, v in ((a, b), (b, a)):
-            e = adjacency.setdefault(u, {}).setdefault(v, [0.0, 0])
-            e[0] += s
-            e[1] += 1
-    version = dict.fromkeys(adjacency, 0)
-    heap = [(-s / c, a, b, 0, 0) for a, nb in adjacency.items() for b, (s, c) in nb.items()
-            if a < b and s / c >= threshold]
-    heapq.heapify(heap)
-    while heap:
-        _, a, b, va, vb = heapq.heappop(heap)
-        if version.get(a) != va or version.get(b) != vb:
-            continue  # stale entry: a or b has merged since
-        # merge b into a (a < b keeps the group named after its smallest row)
-        nb_a, nb_b = adjacency[a], adjacency.pop(b)
-        nb_a.pop(b, None)
-        nb_b.pop(a, None)
-        for c, (s, cnt) in nb_b.items():
-            e = nb_a.setdefault(c, [0.0, 0])
-            e[0] += s
-            e[1] += cnt
-            nb_c = adjacency[c]
-            nb_c.pop(b)
-            nb_c[a] = e  # shared: both directions see the same sums
-        version[a] += 1
-        del version[b]
-        parent[b] = a
-        for c, (s, cnt) in nb_a.items():
-            if s / cnt >= threshold:
-                lo, hi = min(a, c), max(a, c)
-                heapq.heappush(heap, (-s / cnt, lo, hi, version[lo], version[hi]))
-    for i in range(n):  # follow parents to the group's name (always its smallest row)
-        parent[i] = parent[parent[i]]
+    if not len(rows) == len(cols) == len(sim):
+        raise ValueError(f"rows, cols and similarity differ in length ({len(rows)}, {len(cols)}, {len(sim)})")
+    parent = np.arange(n)  # row -> the row it merged into (itself while it names a group)
+    ids = np.arange(n)  # the groups still in play, as their smallest row (ascending); edges index into ids
+    keep = rows != cols
+    a, b = np.minimum(rows[keep], cols[keep]), np.maximum(rows[keep], cols[keep])
+    a, b, total, count = _combine(n, a, b, sim[keep], np.ones(keep.sum()))
+    disable = None if show_progress is None else not show_progress  # None: shown on a terminal only
+    with tqdm(desc="average linkage", unit=" round", disable=disable, leave=False) as bar:
+        while len(a):
+            m = len(ids)
+            best, partner = _best_neighbours(m, a, b, total / count)
+            # a group whose best edge is below the threshold never merges again: it leaves with its edges
+            alive = best >= threshold
+            i = np.flatnonzero(alive)
+            j = partner[i]
+            pair = (partner[j] == i) & (i < j)
+            i, j = i[pair], j[pair]
+            parent[ids[j]] = ids[i]  # merge j into i (i < j: the group keeps its smallest row as its name)
+            stays = alive.copy()
+            stays[j] = False
+            target = np.cumsum(stays) - 1  # old position -> new position
+            target[j] = target[i]
+            keep = alive[a] & alive[b]
+            a, b, total, count = target[a[keep]], target[b[keep]], total[keep], count[keep]
+            outer = a != b
+            a, b = np.minimum(a[outer], b[outer]), np.maximum(a[outer], b[outer])
+            ids = ids[stays]
+            a, b, total, count = _combine(len(ids), a, b, total[outer], count[outer])
+            bar.update()
+            bar.set_postfix(groups=len(ids), edges=len(a), refresh=False)
+    while True:  # follow the merges to each group's name
+        up = parent[parent]
+        if np.array_equal(up, parent):
+            break
+        parent = up
     return np.unique(parent, return_inverse=True)[1]
+
+
+def _combine(n, a, b, total, count):
+    """Sum ``total`` and ``count`` over repeated ``(a, b)`` edges."""
+    if not len(a):
+        return a, b, total, count
+    t = coo_matrix((total, (a, b)), shape=(n, n)).tocsr()  # tocsr sums duplicates
+    c = coo_matrix((count, (a, b)), shape=(n, n)).tocsr()
+    t.sum_duplicates()
+    c.sum_duplicates()
+    t, c = t.tocoo(), c.tocoo()
+    return t.row.astype(np.int64), t.col.astype(np.int64), t.data, c.data
+
+
+def _best_neighbours(n, a, b, value):
+    """Per node: its best edge value (-inf without edges) and the neighbour at the other end (smallest on ties)."""
+    m = csr_matrix((np.r_[value, value], (np.r_[a, b], np.r_[b, a])), shape=(n, n))
+    starts = m.indptr[:-1]
+    nonempty = np.flatnonzero(np.diff(m.indptr))
+    best = np.full(n, -np.inf)
+    partner = np.arange(n)
+    if len(nonempty):
+        best[nonempty] = np.maximum.reduceat(m.data, starts[nonempty])
+        row_of = np.repeat(np.arange(n), np.diff(m.indptr))
+        cand = np.where(m.data == best[row_of], m.indices, n)
+        partner[nonempty] = np.minimum.reduceat(cand, starts[nonempty])
+    return best, partner
