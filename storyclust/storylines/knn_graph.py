@@ -78,33 +78,51 @@ def _one_level_cells(x, nlist, cosine, seed):
     return _assign(x, centroids), centroids
 
 
-def _two_level_cells(x, cell_size, cosine, seed):
+def _two_level_cells(x, cell_size, cosine, seed, spill: int = 3):
     """Lists of about ``cell_size`` rows: k-means into sqrt(n / cell_size) groups, then each group into lists.
 
-    Assigning n rows costs n * 2 sqrt(n / cell_size) distances instead of n * n / cell_size with one level,
-    and every list stays near ``cell_size`` rows, so the self-join costs the same per row at any n.
+    Every row then goes to its nearest list among those of its ``spill`` nearest groups, so that a row near
+    the border of two groups lands where a one-level k-means would put it. Assigning n rows costs about
+    n * (1 + spill) * sqrt(n / cell_size) distances instead of n * n / cell_size with one level, and every list
+    stays near ``cell_size`` rows, so the self-join costs the same per row at any n.
     """
     n = len(x)
     k1 = max(1, int(round(np.sqrt(n / cell_size))))
-    top = _assign(x, _kmeans(x, k1, cosine, seed))
-    assign = np.empty(n, dtype=np.int64)
-    centroids = []
+    top_centroids = _kmeans(x, k1, cosine, seed)
+    index = faiss.IndexFlatL2(x.shape[1])
+    index.add(top_centroids)
+    nearest_groups = index.search(x, min(spill, k1))[1]
+    top = nearest_groups[:, 0]
+    centroids, first = [], [0]
     for g in range(k1):
         members = np.flatnonzero(top == g)
-        if len(members) == 0:
-            continue
-        k2 = max(1, int(round(len(members) / cell_size)))
+        k2 = max(1, int(round(len(members) / cell_size))) if len(members) else 0
         if k2 == 1:
             c = x[members].mean(axis=0, keepdims=True)
             if cosine:
                 c /= max(float(np.linalg.norm(c)), 1e-12)
-            sub = np.zeros(len(members), dtype=np.int64)
-        else:
+        elif k2 > 1:
             c = _kmeans(x[members], k2, cosine, seed + 1 + g)
-            sub = _assign(x[members], c)
-        assign[members] = sum(len(cc) for cc in centroids) + sub
-        centroids.append(c)
-    return assign, np.vstack(centroids).astype(np.float32)
+        else:
+            c = np.zeros((0, x.shape[1]), dtype=np.float32)
+        centroids.append(c.astype(np.float32))
+        first.append(first[-1] + len(c))
+    best = np.full(n, -np.inf, dtype=np.float32)
+    assign = np.zeros(n, dtype=np.int64)
+    half_sq = [0.5 * (c * c).sum(axis=1) for c in centroids]
+    for g in range(k1):
+        if not len(centroids[g]):
+            continue
+        rows = np.flatnonzero((nearest_groups == g).any(axis=1))
+        for start in range(0, len(rows), 8192):
+            r = rows[start:start + 8192]
+            score = x[r] @ centroids[g].T - half_sq[g]  # larger = nearer in L2
+            j = score.argmax(axis=1)
+            s = score[np.arange(len(r)), j]
+            better = s > best[r]
+            best[r[better]] = s[better]
+            assign[r[better]] = first[g] + j[better]
+    return assign, np.vstack(centroids)
 
 
 def _ivf_self_join(x: np.ndarray, k: int, nlist: int | None, nprobe: int, cosine: bool, random_state, disable):
