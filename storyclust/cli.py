@@ -179,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--storylines", help="storyline summary JSONL (default: OUTPUT with .storylines.jsonl)")
     c.add_argument("--min-cluster-size", type=int, default=2)
     c.add_argument("--linkage", choices=("auto", "average", "hdbscan"), default="auto",
-                   help="average linkage on the same-story probability (default for articles) or HDBSCAN")
+                   help="average linkage on the same-story probability (the default) or HDBSCAN on the k-NN graph")
     c.add_argument("--threshold", type=float, default=0.5,
                    help="average same-story probability at which groups merge (default 0.5)")
     c.add_argument("--min-samples", type=int, default=2, help="HDBSCAN only")

@@ -249,8 +249,7 @@ def test_euclidean_with_articles_is_refused_before_embedding():
             raise AssertionError("embedded before the parameters were checked")
 
     with pytest.raises(InputError, match="metric='cosine'"):
-        StoryClusterer(metric="euclidean", linkage="average",
-                       embedder=NoEmbedder()).fit([Article("a", "text"), Article("b", "more")])
+        StoryClusterer(metric="euclidean", embedder=NoEmbedder()).fit([Article("a", "text"), Article("b", "more")])
 
 
 def test_membership_of_a_large_storyline_averages_its_scored_pairs():

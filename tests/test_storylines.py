@@ -24,9 +24,10 @@ def _blobs(sizes, d=32, spread=0.05, seed=0, offset=0.5):
     return np.vstack(X), np.array(y)
 
 
-@pytest.mark.parametrize("linkage, offset", [("auto", 1.0), ("hdbscan", 0.5)])
+@pytest.mark.parametrize("linkage, offset", [("average", 1.0), ("auto", 0.5)])
 def test_finds_blobs_and_calls_outliers_noise(linkage, offset):
-    # the default scores pairs by cosine (storylines of one kind at ~0.5 stay apart); HDBSCAN goes by density
+    # average linkage scores pairs by cosine (storylines of one kind at ~0.5 stay apart); HDBSCAN (the default
+    # for vectors) goes by density
     X, y = _blobs([6, 5, 4], offset=offset)
     outliers = np.random.default_rng(1).normal(size=(3, 32)) * 5
     labels = StoryClusterer(linkage=linkage).fit_predict(np.vstack([X, outliers]))
@@ -38,7 +39,8 @@ def test_finds_blobs_and_calls_outliers_noise(linkage, offset):
 def test_vectors_of_one_kind_merge_above_the_cosine_the_vector_model_links():
     # centres at cosine ~0.8: one storyline for the cosine model, three for HDBSCAN's density
     X, y = _blobs([6, 5, 4], offset=0.5)
-    assert len(set(StoryClusterer().fit_predict(X).tolist())) == 1
+    assert len(set(StoryClusterer(linkage="average").fit_predict(X).tolist())) == 1
+    assert len(set(StoryClusterer().fit_predict(X).tolist())) == 3
 
 
 def test_knn_graph_is_symmetric_sparse_and_floors_zero_distances():
@@ -66,8 +68,8 @@ def test_duplicate_vectors_and_tiny_inputs():
     # fewer rows than n_neighbors
     assert adjusted_rand_score([0, 0, 0, 1, 1, 1], StoryClusterer(n_neighbors=50).fit_predict(X[:6])) == 1.0
     assert StoryClusterer().fit_predict(np.ones((1, 4))).tolist() == [-1]
-    assert StoryClusterer().fit_predict(np.ones((2, 4))).tolist() == [0, 0]  # two copies: one storyline
-    assert StoryClusterer(linkage="hdbscan").fit_predict(np.ones((2, 4))).tolist() == [-1, -1]  # n <= min_samples
+    assert StoryClusterer(linkage="average").fit_predict(np.ones((2, 4))).tolist() == [0, 0]  # two copies
+    assert StoryClusterer().fit_predict(np.ones((2, 4))).tolist() == [-1, -1]  # HDBSCAN: n <= min_samples
 
 
 def test_bad_parameters_are_named():
@@ -141,14 +143,14 @@ def test_single_seed_article_is_noise_not_an_error(embedder):
 
 # scikit-learn's own estimator checks. check_clustering clusters 2-D blobs centred
 # on the origin, which HDBSCAN on cosine distance (angles only) cannot separate by
-# design; it runs in full with metric="euclidean" (HDBSCAN) and with the default (average linkage).
+# design; it runs in full with metric="euclidean" and with linkage="average".
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 COSINE_ONLY_EXPECTED = {"check_clustering": "2-D blobs around the origin are not separable by angle"}
 
 
-@parametrize_with_checks([StoryClusterer(metric="euclidean"), StoryClusterer(), StoryClusterer(linkage="hdbscan")],
+@parametrize_with_checks([StoryClusterer(metric="euclidean"), StoryClusterer(), StoryClusterer(linkage="average")],
                          expected_failed_checks=lambda est: (COSINE_ONLY_EXPECTED if est.metric == "cosine"
-                                                             and est.linkage == "hdbscan" else {}))
+                                                             and est.linkage != "average" else {}))
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)

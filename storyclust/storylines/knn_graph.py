@@ -128,6 +128,8 @@ def _two_level_cells(x, cell_size, cosine, seed, spill: int = 3):
 def _ivf_self_join(x: np.ndarray, k: int, nlist: int | None, nprobe: int, cosine: bool, random_state, disable):
     """Each row's k nearest among the rows of its own and its ``nprobe - 1`` nearest inverted lists.
 
+    A list whose searched lists hold ``k`` rows or fewer searches further
+    lists until they hold more, so every row gets ``k`` neighbours.
     The lists come from k-means with ``nlist`` centroids, or (``nlist=None``)
     from two-level k-means with about ``CELL_SIZE`` rows per list. The
     candidates are those an IVF index searched with ``nprobe`` lists per
@@ -144,7 +146,7 @@ def _ivf_self_join(x: np.ndarray, k: int, nlist: int | None, nprobe: int, cosine
     nlist = len(centroids)
     cindex = faiss.IndexFlatL2(centroids.shape[1])
     cindex.add(centroids)
-    _, near = cindex.search(centroids, min(nprobe + 1, nlist))
+    _, near = cindex.search(centroids, min(max(nprobe + 1, 64), nlist))  # spare lists for sparse cells
     order = np.argsort(assign, kind="stable")
     bounds = np.searchsorted(assign[order], np.arange(nlist + 1))
     rows, cols, scores = [], [], []
@@ -154,7 +156,14 @@ def _ivf_self_join(x: np.ndarray, k: int, nlist: int | None, nprobe: int, cosine
         members = order[bounds[c]:bounds[c + 1]]
         if len(members) == 0:
             continue
-        cells = [c] + [j for j in near[c].tolist() if j != c and j >= 0][: nprobe - 1]
+        others = [j for j in near[c].tolist() if j != c and j >= 0]
+        cells = [c] + others[: nprobe - 1]
+        count = sum(bounds[j + 1] - bounds[j] for j in cells)
+        for j in others[nprobe - 1:]:  # lists too small for k neighbours: search further ones until there are
+            if count > k:
+                break
+            cells.append(j)
+            count += bounds[j + 1] - bounds[j]
         cand = np.concatenate([order[bounds[j]:bounds[j + 1]] for j in cells])
         kk = min(k, len(cand) - 1)
         if kk < 1:
