@@ -28,8 +28,8 @@ Hand-written because neither scipy nor scikit-learn offers average linkage on
 a sparse precomputed graph (scipy needs the condensed n x n matrix;
 scikit-learn's connectivity-constrained version recomputes distances from
 feature vectors). The rounds replaced a merge-one-pair-at-a-time heap in
-Python that took minutes at 100,000 rows; ``benchmarks/scale.py`` times this
-stage at up to a million rows.
+Python, whose loop ran per merge; ``benchmarks/scale.py`` times this stage at
+up to a million rows.
 """
 
 from __future__ import annotations

@@ -211,13 +211,16 @@ class SameStoryModel:
     def default(cls, with_text: bool = True) -> "SameStoryModel":
         """The shipped model: all signals for articles, ``dense`` alone for bare vectors.
 
+        (``StoryClusterer`` uses the vector model with ``linkage="average"`` on
+        bare vectors; their default linkage is HDBSCAN.)
+
         The vector model is fitted on the vector-only candidate pairs of ECB+
         topics 1-35, whose topics each hold several events of one kind (two
         earthquakes, two celebrities entering rehab): the case bare vectors
         must tell apart. It links pairs whose average cosine is about 0.64 or
         more, for the default embedder's vectors.
-        (On GVA's US shootings vectors alone hardly separate incidents, and a
-        fit there would ask a cosine of 0.93, splitting nearly every storyline.)
+        On GVA, whose incidents are all US shootings, vectors alone hardly
+        separate incidents (the bare-vector rows of ``benchmarks/storylines.py``).
         """
         return DEFAULT_ARTICLE_MODEL if with_text else DEFAULT_VECTOR_MODEL
 
