@@ -2,8 +2,8 @@
 
 from .article import Article
 from .cleaning import CleanText, clean_text, normalize_for_hash, split_paragraphs
-from .language import guess_language
+from .language import guess_language, stop_words
 from .loading import ArticleList, SkippedRecord, iter_articles, load_articles, parse_date
 
 __all__ = ["Article", "ArticleList", "CleanText", "SkippedRecord", "clean_text", "guess_language", "iter_articles",
-           "load_articles", "normalize_for_hash", "parse_date", "split_paragraphs"]
+           "load_articles", "normalize_for_hash", "parse_date", "split_paragraphs", "stop_words"]

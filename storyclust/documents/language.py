@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["LANGUAGES", "guess_language"]
+from ..errors import InputError
+
+__all__ = ["LANGUAGES", "guess_language", "stop_words"]
 
 # ISO 639-1 code -> name in the stop-words package; the languages of the news storyclust is tested on.
 LANGUAGES = {"en": "english", "de": "german", "fr": "french", "es": "spanish", "it": "italian", "nl": "dutch",
@@ -13,14 +15,27 @@ LANGUAGES = {"en": "english", "de": "german", "fr": "french", "es": "spanish", "
 _WORD = re.compile(r"[^\W\d_]+")
 
 
+@lru_cache(maxsize=None)
+def stop_words(language: str | None = None) -> frozenset:
+    """Lower-cased stop words of one language of :data:`LANGUAGES` (ISO code), or of all of them (``None``).
+
+    >>> "und" in stop_words("de"), "und" in stop_words("en"), "und" in stop_words()
+    (True, False, True)
+    """
+    from stop_words import get_stop_words
+
+    if language is None:
+        return frozenset().union(*(stop_words(code) for code in LANGUAGES))
+    if language not in LANGUAGES:
+        raise InputError(f"no stop words for {language!r}; choose from {sorted(LANGUAGES)}", field="language")
+    return frozenset(w.lower() for w in get_stop_words(LANGUAGES[language]))
+
+
 @lru_cache(maxsize=1)
 def _exclusive_stop_words() -> dict[str, frozenset]:
     """Each language's stop words that are not stop words of any other language here."""
-    from stop_words import get_stop_words
-
-    words = {code: {w.lower() for w in get_stop_words(name)} for code, name in LANGUAGES.items()}
-    return {code: frozenset(ws - set().union(*(o for c, o in words.items() if c != code)))
-            for code, ws in words.items()}
+    return {code: stop_words(code) - frozenset().union(*(stop_words(c) for c in LANGUAGES if c != code))
+            for code in LANGUAGES}
 
 
 def guess_language(text: str, max_words: int = 400) -> str | None:

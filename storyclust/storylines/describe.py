@@ -11,13 +11,12 @@ from typing import Sequence
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from ..documents import Article
+from ..documents import Article, stop_words
 
 __all__ = ["Storyline", "describe_storylines"]
 
 _TOKEN_PATTERN = r"(?u)\b[^\W\d_][\w'-]{2,}\b"
 _TOKEN_RE = re.compile(_TOKEN_PATTERN)
-_STOP_LANGS = ("english", "german", "french", "spanish", "italian", "dutch", "portuguese")
 
 
 @dataclass(frozen=True)
@@ -49,14 +48,9 @@ class Storyline:
 
 @lru_cache(maxsize=1)
 def _stop_words() -> frozenset:
-    from stop_words import get_stop_words
-
-    words = set()
-    for lang in _STOP_LANGS:
-        for w in get_stop_words(lang):
-            words.add(w.lower())
-            words.update(_TOKEN_RE.findall(w.lower()))  # "itself" as the tokenizer sees it
-    return frozenset(words)
+    """Stop words of all seven languages, plus the pieces the keyword tokenizer cuts them into."""
+    words = stop_words()
+    return words | frozenset(t for w in words for t in _TOKEN_RE.findall(w))  # "herself" as the tokenizer sees it
 
 
 def describe_storylines(articles: Sequence[Article], labels: Sequence[int], vectors: np.ndarray | None = None,

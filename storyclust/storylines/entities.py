@@ -17,8 +17,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from ..documents import Article
-from .describe import _stop_words
+from ..documents import Article, stop_words
 
 __all__ = ["entity_terms", "entity_matrix"]
 
@@ -32,7 +31,7 @@ def entity_terms(text: str) -> list[str]:
     >>> entity_terms("Police in Rocky Mount said 3 men were shot. The suspect, 19, fled to Durham.")
     ['rocky', 'mount', '3', '19', 'durham']
     """
-    stop = _stop_words()
+    stop = stop_words()
     terms = []
     for sentence in _SENTENCE_END.split(text):
         for pos, raw in enumerate(sentence.split()):

@@ -67,15 +67,16 @@ def _kmeans(x: np.ndarray, k: int, cosine: bool, seed: int) -> np.ndarray:
     return km.centroids
 
 
-def _assign(x: np.ndarray, centroids: np.ndarray) -> np.ndarray:
-    index = faiss.IndexFlatL2(centroids.shape[1])  # on unit centroids, L2 order = cosine order
+def _nearest_centroids(x: np.ndarray, centroids: np.ndarray, k: int = 1) -> np.ndarray:
+    """Each row's ``k`` nearest centroids (L2; on unit centroids the same order as cosine), nearest first."""
+    index = faiss.IndexFlatL2(centroids.shape[1])
     index.add(centroids)
-    return index.search(x, 1)[1].ravel()
+    return index.search(x, min(k, len(centroids)))[1]
 
 
 def _one_level_cells(x, nlist, cosine, seed):
     centroids = _kmeans(x, nlist, cosine, seed)
-    return _assign(x, centroids), centroids
+    return _nearest_centroids(x, centroids)[:, 0], centroids
 
 
 def _two_level_cells(x, cell_size, cosine, seed, spill: int = 3):
@@ -88,10 +89,7 @@ def _two_level_cells(x, cell_size, cosine, seed, spill: int = 3):
     """
     n = len(x)
     k1 = max(1, int(round(np.sqrt(n / cell_size))))
-    top_centroids = _kmeans(x, k1, cosine, seed)
-    index = faiss.IndexFlatL2(x.shape[1])
-    index.add(top_centroids)
-    nearest_groups = index.search(x, min(spill, k1))[1]
+    nearest_groups = _nearest_centroids(x, _kmeans(x, k1, cosine, seed), spill)
     top = nearest_groups[:, 0]
     centroids, first = [], [0]
     for g in range(k1):
@@ -144,9 +142,7 @@ def _ivf_self_join(x: np.ndarray, k: int, nlist: int | None, nprobe: int, cosine
     else:
         assign, centroids = _one_level_cells(x, nlist, cosine, seed)
     nlist = len(centroids)
-    cindex = faiss.IndexFlatL2(centroids.shape[1])
-    cindex.add(centroids)
-    _, near = cindex.search(centroids, min(max(nprobe + 1, 64), nlist))  # spare lists for sparse cells
+    near = _nearest_centroids(centroids, centroids, max(nprobe + 1, 64))  # spare lists for sparse cells
     order = np.argsort(assign, kind="stable")
     bounds = np.searchsorted(assign[order], np.arange(nlist + 1))
     rows, cols, scores = [], [], []

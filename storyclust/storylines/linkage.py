@@ -96,15 +96,11 @@ def average_linkage(n: int, rows: np.ndarray, cols: np.ndarray, similarity: np.n
 
 
 def _combine(n, a, b, total, count):
-    """Sum ``total`` and ``count`` over repeated ``(a, b)`` edges."""
+    """Sum ``total`` and ``count`` over repeated ``(a, b)`` edges (one sparse conversion: count rides as i)."""
     if not len(a):
         return a, b, total, count
-    t = coo_matrix((total, (a, b)), shape=(n, n)).tocsr()  # tocsr sums duplicates
-    c = coo_matrix((count, (a, b)), shape=(n, n)).tocsr()
-    t.sum_duplicates()
-    c.sum_duplicates()
-    t, c = t.tocoo(), c.tocoo()
-    return t.row.astype(np.int64), t.col.astype(np.int64), t.data, c.data
+    m = coo_matrix((total + 1j * count, (a, b)), shape=(n, n)).tocsr().tocoo()  # tocsr sums duplicates
+    return m.row.astype(np.int64), m.col.astype(np.int64), m.data.real.copy(), m.data.imag.copy()
 
 
 def _best_neighbours(n, a, b, value):
