@@ -40,7 +40,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 
 from storyclust import Article, Embedder, StoryClusterer, StoryIndex, find_related, load_articles  # noqa: E402
 from storyclust.evaluation import clustering_scores  # noqa: E402
-from storyclust.storylines import FEATURES, SameStoryModel, story_pairs  # noqa: E402
+from storyclust.storylines import DEFAULT_FEATURES, FEATURES, fit_same_story_model  # noqa: E402
 from storyclust.storylines.similarity import DEFAULT_ARTICLE_MODEL, DEFAULT_VECTOR_MODEL  # noqa: E402
 
 BASELINE_MODEL = "all-MiniLM-L6-v2"  # what BERTopic uses by default
@@ -51,8 +51,15 @@ ABLATIONS = [  # (row name, features of the refitted model, linkage)
     ("dense + entity + date", ("dense", "entity", "days", "undated"), "average"),
     ("dense + entity + date + rank (no cross-lingual terms)", ("dense", "entity", "days", "undated", "rank"),
      "average"),
-    ("entity + date + rank + cross-lingual (no dense)", ("entity", "days", "undated", "rank", "cross_lingual"),
-     "average"),
+    ("dense + entity + date + rank + cross-lingual (the default before site, rare names, ages and headline)",
+     DEFAULT_FEATURES[:7], "average"),
+    *[(f"default but {name}", tuple(f for f in DEFAULT_FEATURES if f not in drop), "average")
+      for name, drop in [("dense", ("dense", "cross_lingual_dense")), ("same_site", ("same_site",)),
+                         ("rare_names", ("rare_names",)), ("ages", ("age_match", "age_conflict")),
+                         ("headline", ("headline",))]],
+    ("default + days_beyond_month", DEFAULT_FEATURES + ("days_beyond_month",), "average"),
+    ("default + days_beyond_month + support (two stages; not the default: it joins the two towns of "
+     "tests/test_similarity.py::EVENTS)", FEATURES, "average"),
     ("HDBSCAN on the k-NN cosine graph instead", None, "hdbscan"),
 ]
 SCORES = ["bcubed_p", "bcubed_r", "bcubed_f1", "ari", "nmi", "n_clusters"]
@@ -100,34 +107,26 @@ def subset(arts, mask):
 
 # ----------------------------------------------------------------------------- storyclust
 
-def fit_models(tuning: list, names_list):
+def fit_models(tuning: list, names_list, embedder):
     """Refit SameStoryModel on candidate pairs of each tuning set, every set weighing the same in total.
 
-    ``tuning`` holds ``(articles, vectors, gold, cross_lingual_only)``; for a set marked
+    ``tuning`` holds ``(articles, gold, cross_lingual_only)``; for a set marked
     ``cross_lingual_only`` only its pairs across languages count.
     """
-    feats, same, weights = collections.defaultdict(list), [], []
-    for arts, vecs, gold, cross_only in tuning:
-        order = np.argsort(np.array([a.id for a in arts], dtype=object), kind="stable")  # as StoryClusterer does
-        rows, cols, f = story_pairs(vecs[order], [arts[i] for i in order])
-        g = gold[order]
-        for k, v in f.items():
-            feats[k].append(v)
-        same.append(g[rows] == g[cols])
+    sets = []
+    for arts, gold, cross_only in tuning:
+        rows, cols, f, same = StoryClusterer(embedder=embedder).training_pairs(arts, gold)
         w = f["cross_lingual"] if cross_only else np.ones(len(rows))
-        weights.append(w / w.sum())
-    feats = {k: np.concatenate(v) for k, v in feats.items()}
-    same = np.concatenate(same)
-    weights = np.concatenate(weights) * len(same) / len(tuning)
-    return {names: SameStoryModel.fit(feats, same, names, sample_weight=weights) for names in names_list}
+        sets.append((len(arts), rows, cols, f, same, w / w.sum()))
+    total = sum(len(rows) for _, rows, *_ in sets)
+    sets = [(n, rows, cols, f, same, w * total / len(sets)) for n, rows, cols, f, same, w in sets]
+    return {names: fit_same_story_model(sets, names) for names in names_list}
 
 
-def fit_vector_model(arts, vecs, gold):
+def fit_vector_model(vecs, gold):
     """Refit the bare-vector model: vector cosine alone, on the vector-only candidate pairs of ECB+ tuning topics."""
-    order = np.argsort(np.array([a.id for a in arts], dtype=object), kind="stable")  # as StoryClusterer does
-    rows, cols, f = story_pairs(vecs[order], names=("dense",))
-    g = gold[order]
-    return SameStoryModel.fit(f, g[rows] == g[cols], ("dense",))
+    rows, cols, f, same = StoryClusterer().training_pairs(vecs, gold)
+    return fit_same_story_model([(len(vecs), rows, cols, f, same, np.ones(len(rows)))], ("dense",))
 
 
 def stsb_dev_pairs(data: Path):
@@ -261,14 +260,13 @@ def main():
         print(f"{name}: {len(arts)} articles embedded in {t.seconds:.0f} s (cache on)", flush=True)
 
     # 1. the same-story model, refitted on the tuning parts
-    tuning = [(subset(a, s["tune"]), vecs[n]["default"][s["tune"]], g[s["tune"]], False)
-              for n, (a, g, s) in datasets.items()]
+    tuning = [(subset(a, s["tune"]), g[s["tune"]], False) for a, g, s in datasets.values()]
     dev_arts, dev_gold = stsb_dev_pairs(data)
-    tuning.append((dev_arts, emb.embed_articles(dev_arts).vectors, dev_gold, True))
-    subsets = [FEATURES] + [f for _, f, _ in ABLATIONS if isinstance(f, tuple)]
-    models = fit_models(tuning, list(dict.fromkeys(subsets)))
-    refit = models[FEATURES]
-    refit_vec = fit_vector_model(*tuning[0][:3])
+    tuning.append((dev_arts, dev_gold, True))
+    subsets = [DEFAULT_FEATURES] + [f for _, f, _ in ABLATIONS if isinstance(f, tuple)]
+    models = fit_models(tuning, list(dict.fromkeys(subsets)), emb)
+    refit = models[DEFAULT_FEATURES]
+    refit_vec = fit_vector_model(vecs["ECB+"]["default"][ecb_splits["tune"]], ecb_gold[ecb_splits["tune"]])
     print("refitted:", refit, "\nshipped: ", DEFAULT_ARTICLE_MODEL, "\nvectors refitted:", refit_vec, flush=True)
     if args.fit_only:
         return
@@ -326,6 +324,10 @@ def main():
     # 4. cross-lingual
     acc, n_stsb, mixed_rows = cross_lingual(data, emb)
 
+    # 5. the two-towns fixture of the tests, with the default and every refitted ablation model
+    towns_rows = two_towns(emb, [("storyclust (defaults)", None)]
+                           + [(label, models[f]) for label, f, _ in ABLATIONS if isinstance(f, tuple)])
+
     # ----------------------------------------------------------------------- report
     targets = {("ECB+", "report"): 0.95, ("GVA", "report"): 0.93}
     lines = []
@@ -355,7 +357,8 @@ def main():
         "BCubed precision/recall/F1 count noise as singletons; ARI and NMI likewise. `seconds` is clustering time "
         "after embedding (vectors come from the embedding cache); `stages` splits it (storyclust: candidate pairs and "
         "signals, linkage, storyline naming; baselines: time spent on their tuning grid). Ablation rows refit the "
-        "same-story model with fewer signals on the same tuning data; the bare-vector row runs "
+        "same-story model with other signals (fewer, or the two the default leaves out) on the same tuning data; "
+        "the bare-vector row runs "
         "`StoryClusterer(linkage=\"average\")` on the article vectors alone (for bare vectors the default is HDBSCAN, "
         "the last ablation row).\n\n"
         f"GVA: {gva_notes}.\n\n## Targets\n\n"
@@ -367,10 +370,28 @@ def main():
         + f"\n\n## Cross-lingual\n\nde→en related-story retrieval (`find_related`, k=1) over {n_stsb} STS-B test "
           f"sentences: accuracy@1 **{acc:.3f}**.\n\nMixed German/English input clustered with the defaults:\n\n"
         + markdown_table(mixed_rows, list(mixed_rows[0].keys()))
+        + "\n\n## Two towns (tests/data/two_towns.jsonl)\n\nThe fixture of `tests/test_similarity.py`: a Wichita "
+          "shooting, its follow-up and the arrest three months later; another Wichita shooting a year later; and a "
+          "Tulsa shooting the same week as the first, told in nearly the same words. The default must keep the "
+          "three storylines apart.\n\n" + markdown_table(towns_rows, list(towns_rows[0].keys()))
         + "\n\n## Storyline labels on GVA 2016–2017 (the five largest storylines and five picked at random)\n\n" + labels_md
     )
     print(body)
     print("written to", write_results("storylines", args.out, "Storylines against the usual pipelines", body))
+
+
+def two_towns(embedder, models):
+    arts = load_articles(ROOT / "tests" / "data" / "two_towns.jsonl")
+    gold = np.array([a.extra["storyline"] for a in arts])
+    rows = []
+    for label, model in models:
+        est = StoryClusterer(embedder=embedder, model=model).fit(arts)
+        lab = dict(zip([a.id for a in arts], est.labels_))
+        apart = lab["t1"] != lab["w1"] and lab["w4"] != lab["w1"]
+        rows.append({"model": label, "bcubed_f1": clustering_scores(gold, est.labels_)["bcubed_f1"],
+                     "n_clusters": len(set(est.labels_.tolist()) - {-1}), "three storylines kept apart": "yes" if apart
+                     else "no"})
+    return rows
 
 
 def describe_gva(est, arts, gold) -> str:

@@ -1,6 +1,8 @@
 """The stages of the default storyline pipeline: entity terms, candidate pairs, pair signals, model, linkage."""
 
+import json
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,8 +12,9 @@ from sklearn.metrics import adjusted_rand_score
 
 from storyclust import Article, InputError, StoryClusterer, load_articles
 from storyclust.documents import guess_language
-from storyclust.storylines import (FEATURES, SameStoryModel, average_linkage, candidate_pairs, entity_matrix,
-                                   entity_terms, pair_features, story_pairs)
+from storyclust.storylines import (DEFAULT_FEATURES, FEATURES, ArticleSignals, SameStoryModel, ages, article_signals, average_linkage,
+                                   candidate_pairs, entity_matrix, entity_terms, fit_same_story_model, pair_features,
+                                   rare_term_matrix, story_pairs, support_signal)
 
 
 # ----------------------------------------------------------------------------- entity terms
@@ -31,6 +34,32 @@ def test_entity_matrix_rows_are_unit_or_empty():
     norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
     assert np.allclose(norms, [1.0, 0.0])
     assert entity_matrix([Article("c", "nothing here.")]).shape[0] == 1
+
+
+def test_ages_in_english_and_german():
+    assert ages("A 17-year-old boy and a 4-year-old girl were hurt. Jane Doe, 35, was charged.") == {"17", "4", "35"}
+    assert ages("Der 19-Jährige und ein 40 Jahre alter Mann, der Mann ist 40 Jahre alt.") == {"19", "40"}
+    assert ages("In 2016, 3 people were shot on 5th Street.") == set()
+
+
+def test_rare_term_matrix_counts_shared_rare_terms_only():
+    terms = [["smith", "ohio", "akron"], ["smith", "ohio"], ["ohio"], ["akron"]]
+    m = rare_term_matrix(terms, max_articles=2, max_share=1.0)  # "ohio" is in three articles: not rare
+    shared = (m @ m.T).toarray()
+    assert shared[0, 1] == 1 and shared[0, 3] == 1 and shared[1, 2] == 0
+    assert rare_term_matrix([[], []]).shape[0] == 2
+    assert rare_term_matrix(terms).nnz == 0  # four articles are too few to call a term rare
+    with pytest.raises(ValueError, match="at least 1"):
+        rare_term_matrix(terms, max_articles=0)
+
+
+def test_article_site_from_source_or_url():
+    assert Article("a", "", url="https://www.wave3.com/story/1").site == "wave3.com"
+    archived = "http://web.archive.org/web/20160713033953/http://ktla.com:80/2016/02/09/baby-shot/"
+    assert Article("b", "", url=archived).site == "ktla.com"
+    assert Article("c", "", url="ktla.com/2016/x").site == "ktla.com"
+    assert Article("d", "", url="http://[bad").site is None
+    assert Article("e", "", url="https://ktla.com/x", source="KTLA 5").site == "ktla 5"
 
 
 def test_guess_language():
@@ -67,14 +96,74 @@ def test_candidate_pairs_small_inputs_and_duplicates():
 def test_pair_features():
     x = np.array([[1, 0, 0], [0.8, 0.6, 0], [0, 0, 1]], dtype=np.float32)
     rows, cols = np.array([0, 0, 1]), np.array([1, 2, 2])
-    f = pair_features(rows, cols, x, days=np.array([0.0, 9.0, np.nan]), languages=["de", "en", None])
-    assert set(f) == set(FEATURES)
+    sig = ArticleSignals(days=np.array([0.0, 9.0, np.nan]), languages=["de", "en", None],
+                         sites=["ksla.com", "ksla.com", None], ages=[{"17", "35"}, {"17"}, {"40"}],
+                         headlines=np.eye(3, dtype=np.float32))
+    f = pair_features(rows, cols, x, sig, names=[n for n in FEATURES if n != "support"])
+    assert set(f) == set(FEATURES) - {"support"}
     assert np.allclose(f["dense"], [0.8, 0.0, 0.0])
     assert np.allclose(f["days"], [np.log(10), 0, 0]) and f["undated"].tolist() == [0, 1, 1]
+    assert f["days_beyond_month"].tolist() == [0, 0, 0]
     # rank: 0 and 1 are each other's nearest (log 1 + log 1); 2 is second for both
     assert f["rank"][0] == 0 and f["rank"][1] > 0
     assert f["cross_lingual"].tolist() == [1, 0, 0]  # unknown language never counts as different
     assert np.allclose(f["cross_lingual_dense"], [0.8, 0, 0])
+    assert f["same_site"].tolist() == [1, 0, 0]  # an unknown site is never the same
+    assert f["age_match"].tolist() == [1, 0, 0] and f["age_conflict"].tolist() == [0, 1, 1]
+    assert f["headline"].tolist() == [0, 0, 0]  # the headline vectors, not the article vectors
+    assert f["rare_names"].tolist() == [0, 0, 0]  # no entity input: nothing shared
+    # without per-article signals only the vectors speak
+    bare = pair_features(rows, cols, x, names=["dense", "same_site", "headline", "age_conflict"])
+    assert bare["same_site"].tolist() == [0, 0, 0] and np.allclose(bare["headline"], bare["dense"])
+    with pytest.raises(InputError, match="first-stage model"):
+        pair_features(rows, cols, x, sig, names=["support"])
+
+
+def test_days_beyond_month_and_rare_names():
+    x = np.eye(3, dtype=np.float32)
+    arts = load_articles([{"id": "a", "text": "Police named the victim as Jimmy Shopteese of Akron.", "date": "2016-01-01"},
+                          {"id": "b", "text": "Jimmy Shopteese was remembered in Akron.", "date": "2016-07-01"},
+                          {"id": "c", "text": "Another day in Akron.", "date": "2016-01-03"}])
+    sig = article_signals(arts)
+    rows, cols = np.array([0, 0, 1]), np.array([1, 2, 2])
+    f = pair_features(rows, cols, x, sig, names=["days", "days_beyond_month", "rare_names"])
+    assert f["days_beyond_month"][0] == pytest.approx(np.log1p(182) - np.log1p(30))
+    assert f["days_beyond_month"][1] == 0
+    assert f["rare_names"].tolist() == [0, 0, 0]  # three articles are too few to call a term rare
+    # with a looser definition every term is rare: a and b share "shopteese" and "akron" (b's "Jimmy" starts
+    # its sentence, so it is no entity term there), a and c and b and c share "akron"
+    terms = [entity_terms(a.cleaned.full) for a in arts]
+    sig.rare = rare_term_matrix(terms, max_articles=3, max_share=1.0)
+    f = pair_features(rows, cols, x, sig, names=["rare_names"])
+    assert f["rare_names"].tolist() == pytest.approx([np.log(3), np.log(2), np.log(2)])
+
+
+def test_support_signal_is_the_best_two_step_path():
+    rng = np.random.default_rng(0)
+    n = 12
+    pairs = sorted({tuple(sorted(rng.choice(n, 2, replace=False))) for _ in range(30)})
+    rows, cols = np.array(pairs).T
+    p = rng.random(len(rows))
+    full = np.zeros((n, n))
+    full[rows, cols] = full[cols, rows] = p
+    expected = [max(full[i, k] * full[k, j] for k in range(n)) for i, j in zip(rows, cols)]
+    assert np.allclose(support_signal(n, rows, cols, p, block=7), expected)
+
+
+def test_two_stage_model_fit_and_checks():
+    rng = np.random.default_rng(1)
+    rows, cols = np.triu_indices(30, 1)
+    groups = np.repeat(np.arange(10), 3)
+    same = groups[rows] == groups[cols]
+    f = {"dense": np.where(same, 0.7, 0.4) + 0.15 * rng.normal(size=len(rows))}
+    m = fit_same_story_model([(30, rows, cols, f, same, np.ones(len(rows)))], ("dense", "support"))
+    assert m.support.features == ("dense",) and m.coef[1] > 0  # a shared third article is evidence
+    p = m.probability({"dense": f["dense"], "support": support_signal(30, rows, cols, m.support.probability(f))})
+    assert p[same].mean() > 0.5 > p[~same].mean()
+    with pytest.raises(InputError, match="first-stage model"):
+        SameStoryModel(("dense", "support"), (1.0, 1.0), 0.0)
+    with pytest.raises(InputError, match="cannot use 'support' itself"):
+        SameStoryModel(("support",), (1.0,), 0.0, support=m)
 
 
 def test_same_story_model_checks_and_fits():
@@ -90,7 +179,7 @@ def test_same_story_model_checks_and_fits():
     p = m.probability(f)
     assert (np.diff(p) > 0).all() and p[0] < 0.5 < p[-1]
     # the shipped models use known signals only
-    assert set(SameStoryModel.default().features) == set(FEATURES)
+    assert SameStoryModel.default().features == DEFAULT_FEATURES and set(DEFAULT_FEATURES) < set(FEATURES)
     assert SameStoryModel.default(with_text=False).features == ("dense",)
 
 
@@ -161,31 +250,12 @@ def test_average_linkage_edge_cases():
 
 # ----------------------------------------------------------------------------- the storyline rule on articles
 
-EVENTS = [
-    # a shooting in Wichita, its follow-up three months later (same names), and another Wichita shooting a year later
-    ("w1", "2016-11-24", "Teen shot at Burger King in Wichita",
-     "Wichita police say Jimmy Shopteese, 15, died after being shot at the Burger King on East Pawnee late Wednesday. "
-     "Officers found Shopteese in the parking lot. Detective Ryan Bush said a 17-year-old suspect fled on foot."),
-    ("w2", "2016-11-25", "Boy, 15, dies in Wichita shooting",
-     "Jimmy Shopteese, a student at South High School, died after the shooting at the Burger King on East Pawnee, "
-     "Wichita police said. Detective Ryan Bush asked witnesses to call Crime Stoppers."),
-    ("w3", "2017-02-21", "Arrest in Burger King killing of Jimmy Shopteese",
-     "Wichita police arrested a 17-year-old in the killing of Jimmy Shopteese, who was shot at the Burger King on "
-     "East Pawnee in November. Detective Ryan Bush said the suspect will be charged with second-degree murder."),
-    ("w4", "2017-11-30", "Man shot outside Wichita bar",
-     "Wichita police say Marcus Trent, 31, was wounded outside the Lucky Star bar on North Broadway early Thursday. "
-     "Sergeant Paula Kemp said two men argued before shots were fired."),
-    ("w5", "2017-12-01", "Victim named in North Broadway bar shooting",
-     "Marcus Trent, 31, remains in hospital after he was shot outside the Lucky Star bar on North Broadway, "
-     "Sergeant Paula Kemp of the Wichita police said."),
-    # the same kind of event in another town, the same week as w1, told in nearly the same words
-    ("t1", "2016-11-24", "Teen shot at Sonic in Tulsa",
-     "Tulsa police say Andre Collins, 16, died after being shot at the Sonic on South Peoria late Wednesday. "
-     "Officers found Collins in the parking lot. Detective Luke Sherman said a 17-year-old suspect fled on foot."),
-    ("t2", "2016-11-25", "Boy, 16, dies in Tulsa shooting",
-     "Andre Collins, a student at Memorial High School, died after the shooting at the Sonic on South Peoria, "
-     "Tulsa police said. Detective Luke Sherman asked witnesses to call Crime Stoppers."),
-]
+# tests/data/two_towns.jsonl: a shooting in Wichita (w1), its follow-up the next day (w2) and the arrest three months
+# later (w3, same names); another Wichita shooting a year later (w4, w5); and the same kind of event in Tulsa the
+# same week as w1, told in nearly the same words (t1, t2). Its "storyline" field holds the truth.
+TWO_TOWNS = Path(__file__).parent / "data" / "two_towns.jsonl"
+EVENTS = [(r["id"], r["date"], r["title"], r["text"])
+          for r in map(json.loads, TWO_TOWNS.read_text(encoding="utf-8").splitlines())]
 
 
 def test_storylines_follow_one_event_not_one_kind_of_event(embedder):
@@ -235,12 +305,38 @@ def test_average_linkage_on_bare_vectors():
 
 def test_story_pairs_match_the_clusterer(embedder):
     arts = load_articles([{"id": i, "date": d, "title": t, "text": x} for i, d, t, x in EVENTS])
-    vecs = embedder.embed_articles(arts).vectors
-    rows, cols, f = story_pairs(vecs, arts)
+    e = embedder.embed_articles(arts)
+    rows, cols, f = story_pairs(e.vectors, arts, headlines=e.headline_vectors)
     est = StoryClusterer(embedder=embedder).fit(arts)  # arts are already in id order
     p = SameStoryModel.default().probability(f)
     assert np.allclose(est.same_story_[rows, cols].A1, p)
     assert datetime(2016, 11, 24) == est.storylines_[0].start
+
+
+def test_headline_vectors_are_the_first_chunks(embedder):
+    e = embedder.embed_articles([Article("a", "Body one.\n\nBody two.", title="The headline"), Article("b", "Only body.")])
+    assert np.allclose(e.headline_vectors[0], embedder.encode(["The headline"])[0], atol=1e-6)
+    assert np.allclose(e.headline_vectors[1], embedder.encode(["Only body."])[0], atol=1e-6)
+
+
+def test_training_pairs_do_not_depend_on_input_order_and_refit_the_model(embedder):
+    arts = load_articles([{"id": i, "date": d, "title": t, "text": x} for i, d, t, x in EVENTS])
+    gold = np.array([a.id[0] + ("1" if a.id in ("w4", "w5") else "") for a in arts])  # w1-w3, w4-w5, t1-t2
+    est = StoryClusterer(embedder=embedder, n_neighbors=4)
+    rows, cols, f, same = est.training_pairs(arts, gold)
+    assert "support" not in f and (rows < cols).all()
+    def keyed(a, rows, cols, f, same):
+        return {tuple(sorted((a[i].id, a[j].id))): (bool(s), round(float(f["entity"][t]), 6))
+                for t, (i, j, s) in enumerate(zip(rows, cols, same))}
+
+    perm = np.random.default_rng(0).permutation(len(arts))
+    shuffled = [arts[i] for i in perm]
+    got = keyed(arts, rows, cols, f, same)
+    assert got == keyed(shuffled, *est.training_pairs(shuffled, gold[perm]))
+    assert {k for k, (s, _) in got.items() if s} == {("w1", "w2"), ("w1", "w3"), ("w2", "w3"), ("w4", "w5"),
+                                                     ("t1", "t2")}
+    with pytest.raises(InputError, match="3 labels for 7 inputs"):
+        est.training_pairs(arts, gold[:3])
 
 
 def test_euclidean_with_articles_is_refused_before_embedding():

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from urllib.parse import urlsplit
 
 from .cleaning import CleanText, clean_text
 
 __all__ = ["Article"]
+
+# An archived copy names the page it archived: http://web.archive.org/web/20160924093615/http://www.news4jax.com/...
+_ARCHIVED = re.compile(r"^(?:https?://)?(?:web\.archive\.org/web|archive\.(?:org|is|today|ph|li))/[^/]*/(.+)$", re.I)
 
 
 @dataclass(eq=False)
@@ -43,6 +48,35 @@ class Article:
     def chronological_key(self) -> tuple:
         """Sorts articles by date (undated last), then id: the order storylines are numbered in."""
         return (self.date is None, self.date or datetime.min, self.id)
+
+    @property
+    def site(self) -> str | None:
+        """Where the article was published: ``source`` when given, else the host of ``url``.
+
+        Lower-cased, without ``www.`` or a port; a web-archive link gives the
+        archived page's host. ``None`` when neither is known.
+
+        >>> Article("a", "", url="http://web.archive.org/web/2016/http://www.KSLA.com:80/story/1").site
+        'ksla.com'
+        >>> Article("b", "", source=" Reuters ").site, Article("c", "").site
+        ('reuters', None)
+        """
+        if self.source and self.source.strip():
+            return self.source.strip().lower()
+        if not self.url:
+            return None
+        url = self.url.strip()
+        archived = _ARCHIVED.match(url)
+        if archived:
+            url = archived.group(1)
+        if "://" not in url:
+            url = "http://" + url
+        try:
+            host = (urlsplit(url).hostname or "").lower()
+        except ValueError:  # a malformed url names no site
+            return None
+        host = host.removeprefix("www.")
+        return host or None
 
     @property
     def headline(self) -> str | None:

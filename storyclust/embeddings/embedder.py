@@ -59,6 +59,18 @@ class ArticleEmbeddings:
         a, b = self.chunk_offsets[i], self.chunk_offsets[i + 1]
         return self.chunk_texts[a:b], self.chunk_vectors[a:b]
 
+    @property
+    def headline_vectors(self) -> np.ndarray:
+        """Each article's first chunk vector: its headline (its first paragraph when it has none).
+
+        An article without chunks gets its article vector.
+        """
+        starts = self.chunk_offsets[:-1]
+        has = self.chunk_offsets[1:] > starts
+        out = self.vectors.copy()
+        out[has] = self.chunk_vectors[starts[has]]
+        return out
+
 
 class Embedder:
     """Embeds texts and articles with a sentence-embedding model.

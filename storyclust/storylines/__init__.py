@@ -3,11 +3,13 @@
 
 from .clusterer import StoryClusterer
 from .describe import Storyline, describe_storylines
-from .entities import entity_matrix, entity_terms
+from .entities import ages, entity_matrix, entity_terms, rare_term_matrix
 from .knn_graph import bridge_components, candidate_pairs, knn_graph, nearest_neighbours
 from .linkage import average_linkage
-from .similarity import FEATURES, SameStoryModel, pair_features, story_pairs
+from .similarity import (DEFAULT_FEATURES, FEATURES, ArticleSignals, SameStoryModel, article_signals,
+                         fit_same_story_model, pair_features, story_pairs, support_signal)
 
-__all__ = ["FEATURES", "SameStoryModel", "StoryClusterer", "Storyline", "average_linkage", "bridge_components",
-           "candidate_pairs", "describe_storylines", "entity_matrix", "entity_terms", "knn_graph", "nearest_neighbours", "pair_features",
-           "story_pairs"]
+__all__ = ["DEFAULT_FEATURES", "FEATURES", "ArticleSignals", "SameStoryModel", "StoryClusterer", "Storyline", "ages",
+           "article_signals", "average_linkage", "bridge_components", "candidate_pairs", "describe_storylines",
+           "entity_matrix", "entity_terms", "fit_same_story_model", "knn_graph", "nearest_neighbours",
+           "pair_features", "rare_term_matrix", "story_pairs", "support_signal"]

@@ -18,7 +18,7 @@ from ..errors import InputError
 from .describe import describe_storylines
 from .knn_graph import bridge_components, knn_graph
 from .linkage import average_linkage
-from .similarity import SameStoryModel, story_pairs
+from .similarity import FEATURES, SameStoryModel, story_pairs
 
 __all__ = ["StoryClusterer"]
 
@@ -33,8 +33,9 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
     2. :func:`~storyclust.storylines.similarity.pair_features` and
        :class:`~storyclust.storylines.similarity.SameStoryModel`: the
        probability that a candidate pair is one storyline, from the vector
-       cosine, shared names and numbers, the date gap and how near each is to
-       the other compared to its other neighbours.
+       and headline cosines, shared names and numbers (rare names counted
+       apart), the ages given, the date gap, whether both come from one site,
+       and how near each is to the other compared to its other neighbours.
     3. :func:`~storyclust.storylines.linkage.average_linkage`: groups whose
        scored pairs average a probability of at least ``threshold``.
 
@@ -64,6 +65,8 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
     model : SameStoryModel, optional
         Default ``SameStoryModel.default()``: fitted on the tuning splits of
         ECB+ and GVA. For bare vectors, the ``dense`` model (fitted on ECB+).
+        Fit your own with :meth:`training_pairs` and
+        :func:`~storyclust.storylines.similarity.fit_same_story_model`.
     min_samples : int, default 2
         HDBSCAN only: neighbours that make a core point.
     metric : {"cosine", "euclidean"}, default "cosine"
@@ -174,7 +177,62 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         """Cluster ``X``: a list of :class:`~storyclust.Article` or a matrix of article vectors."""
         self._check_params()
         self.timings_ = timings = {}
-        articles = None
+        articles, vectors, headlines, linkage = self._inputs(X)
+        n = len(vectors)
+        self.n_components_ = n
+        self.same_story_ = csr_matrix((n, n))
+        labels = np.full(n, -1, dtype=np.intp)
+        probs = np.zeros(n)
+        if n >= self.min_cluster_size and n > 1:
+            order = _order(vectors, articles)
+            if linkage == "average":
+                labels[order], probs[order] = self._fit_average(vectors[order],
+                                                                [articles[i] for i in order] if articles else None,
+                                                                order, None if headlines is None else headlines[order])
+            elif n > self.min_samples:
+                labels[order], probs[order] = self._fit_hdbscan(vectors[order], order)
+        self.labels_ = _canonical_labels(labels, articles)
+        self.probabilities_ = probs
+        with _timed(timings, "describe"):
+            self.storylines_ = describe_storylines(articles, self.labels_, vectors) if articles is not None else []
+        return self
+
+    def training_pairs(self, X, y, names=None):
+        """The candidate pairs ``fit`` scores on ``X``, their signals, and whether labels ``y`` join them.
+
+        For fitting your own same-story model (another embedder, another kind
+        of news): pass the result to
+        :func:`~storyclust.storylines.similarity.fit_same_story_model` as
+        ``(len(X), rows, cols, features, same, weights)``. ``names``: the
+        signals to compute (default: all but ``support``, which the fit
+        derives; ``("dense",)`` for bare vectors). Returns ``(rows, cols,
+        features, same)``; ``rows`` and ``cols`` index ``X`` (``rows < cols``).
+
+        >>> import numpy as np
+        >>> X = np.array([[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9]])
+        >>> rows, cols, f, same = StoryClusterer(n_neighbors=1).training_pairs(X, [0, 0, 1, 1])
+        >>> sorted(zip(rows.tolist(), cols.tolist(), same.tolist()))
+        [(0, 1, True), (2, 3, True)]
+        """
+        self._check_params()
+        y = np.asarray(y)
+        if len(y) != len(X):  # checked before anything is embedded
+            raise InputError(f"{len(y)} labels for {len(X)} inputs", field="y")
+        self.timings_ = {}
+        articles, vectors, headlines, _ = self._inputs(X)
+        if names is None:
+            names = [f for f in FEATURES if f != "support"] if articles is not None else ["dense"]
+        order = _order(vectors, articles)
+        rows, cols, features = story_pairs(vectors[order], [articles[i] for i in order] if articles else None,
+                                           self.n_neighbors, index=self.index, random_state=self.random_state,
+                                           nprobe=self.nprobe, show_progress=self.show_progress, names=names,
+                                           headlines=None if headlines is None else headlines[order])
+        rows, cols = np.minimum(order[rows], order[cols]), np.maximum(order[rows], order[cols])
+        return rows, cols, features, y[rows] == y[cols]
+
+    def _inputs(self, X):
+        """``(articles or None, unit vectors, headline vectors or None, linkage)`` of the input."""
+        articles = headlines = None
         given_articles = isinstance(X, Sequence) and len(X) and all(isinstance(a, Article) for a in X)
         linkage = self.linkage if self.linkage != "auto" else ("average" if given_articles else "hdbscan")
         if self.metric == "euclidean" and linkage == "average":
@@ -188,45 +246,28 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
                 self.embedder_ = Embedder()
             else:
                 self.embedder_ = self.embedder
-            with _timed(timings, "embed"):
-                vectors = self.embedder_.embed_articles(articles).vectors
+            with _timed(self.timings_, "embed"):
+                embedded = self.embedder_.embed_articles(articles)
+            vectors = embedded.vectors
+            headlines = getattr(embedded, "headline_vectors", None)
             self.n_features_in_ = vectors.shape[1]
         else:
             vectors = validate_data(self, X, dtype=np.float64, ensure_min_samples=1)
         vectors = np.asarray(vectors, dtype=np.float32)
         if self.metric == "cosine":
-            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-            norms[norms == 0] = 1.0
-            vectors = vectors / norms
-        n = len(vectors)
-        self.n_components_ = n
-        self.same_story_ = csr_matrix((n, n))
-        labels = np.full(n, -1, dtype=np.intp)
-        probs = np.zeros(n)
-        if n >= self.min_cluster_size and n > 1:
-            # Run in a canonical row order (article id, else the vector itself), so that ties between
-            # equal distances break the same way whatever order the input came in.
-            order = (np.argsort(np.array([a.id for a in articles], dtype=object), kind="stable")
-                     if articles is not None else _canonical_order(vectors))
-            if linkage == "average":
-                labels[order], probs[order] = self._fit_average(vectors[order],
-                                                                [articles[i] for i in order] if articles else None,
-                                                                order)
-            elif n > self.min_samples:
-                labels[order], probs[order] = self._fit_hdbscan(vectors[order], order)
-        self.labels_ = _canonical_labels(labels, articles)
-        self.probabilities_ = probs
-        with _timed(timings, "describe"):
-            self.storylines_ = describe_storylines(articles, self.labels_, vectors) if articles is not None else []
-        return self
+            vectors = _unit(vectors)
+            if headlines is not None:
+                headlines = _unit(np.asarray(headlines, dtype=np.float32))
+        return articles, vectors, headlines, linkage
 
-    def _fit_average(self, vectors, articles, order):
+    def _fit_average(self, vectors, articles, order, headlines):
         n = len(vectors)
         model = self.model or SameStoryModel.default(with_text=articles is not None)
         with _timed(self.timings_, "pairs"):
             rows, cols, features = story_pairs(vectors, articles, self.n_neighbors, index=self.index,
                                                random_state=self.random_state, nprobe=self.nprobe,
-                                               show_progress=self.show_progress, names=model.features)
+                                               show_progress=self.show_progress, names=model.features,
+                                               headlines=headlines, support=model.support)
             p = model.probability(features)
         self.n_components_ = connected_components(coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n)),
                                                   directed=False)[0]
@@ -267,6 +308,20 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False
         return tags
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return x / norms
+
+
+def _order(vectors: np.ndarray, articles) -> np.ndarray:
+    """The canonical row order (article id, else the vector itself): ties between equal distances
+    then break the same way whatever order the input came in."""
+    if articles is not None:
+        return np.argsort(np.array([a.id for a in articles], dtype=object), kind="stable")
+    return _canonical_order(vectors)
 
 
 def _canonical_order(vectors: np.ndarray) -> np.ndarray:

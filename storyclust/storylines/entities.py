@@ -6,6 +6,12 @@ are its capitalised words that do not start a sentence, and its numbers, in
 any language (in German every noun is capitalised, which adds words but the
 TF-IDF weighting keeps the rare ones decisive). Names and numbers are also
 what a German and an English report of one event share word for word.
+
+Two more signals come from the same words: *rare names* (entity terms that
+at most a handful of the input articles mention, such as a victim's name:
+sharing one is strong evidence) and *ages* ("a 17-year-old", "John Doe, 35,",
+"der 19-Jährige"): two reports of one event give the same ages, two events
+of one kind seldom do.
 """
 
 from __future__ import annotations
@@ -15,11 +21,18 @@ from typing import Sequence
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from ..documents import Article, stop_words
 
-__all__ = ["entity_terms", "entity_matrix"]
+__all__ = ["ages", "entity_terms", "entity_matrix", "rare_term_matrix"]
+
+# A "rare" entity term is in at most this many input articles, and in at most this share of them
+# (in a handful of articles every shared term would count as rare).
+RARE_MAX_ARTICLES = 10
+RARE_MAX_SHARE = 0.01
+_AGE = re.compile(r"\b(\d{1,3})[- ]years?[- ]old\b|,\s(\d{1,2}),\s|\b(\d{1,3})-?jährige|\b(\d{1,3}) Jahre alt\b",
+                  re.IGNORECASE)
 
 _SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+|\n+")
 _STRIP = "\"'“”„‚‘’«»()[]{}<>.,;:!?*|/\\–—-"
@@ -45,15 +58,58 @@ def entity_terms(text: str) -> list[str]:
     return terms
 
 
-def entity_matrix(articles: Sequence[Article]) -> csr_matrix:
+def ages(text: str) -> set[str]:
+    """The ages a text gives its people ("17-year-old", "Doe, 35,", "19-Jährige", "40 Jahre alt").
+
+    >>> sorted(ages("A 17-year-old was shot. John Doe, 35, was arrested; the 19-Jährige fled."))
+    ['17', '19', '35']
+    """
+    return {g for m in _AGE.finditer(text) for g in m.groups() if g}
+
+
+def entity_matrix(articles: Sequence[Article], terms: Sequence[Sequence[str]] | None = None) -> csr_matrix:
     """One L2-normalised row of entity-term TF-IDF weights per article (title and cleaned text).
 
+    ``terms``: each article's :func:`entity_terms`, when already extracted.
     Rows of articles without entity terms are all zero.
     """
-    texts = [a.cleaned.full for a in articles]
-    vec = TfidfVectorizer(analyzer=entity_terms, sublinear_tf=True, dtype=np.float32)
+    if terms is None:
+        terms = [entity_terms(a.cleaned.full) for a in articles]
+    vec = TfidfVectorizer(analyzer=_given, sublinear_tf=True, dtype=np.float32)
     try:
-        return vec.fit_transform(texts).tocsr()
+        return vec.fit_transform(terms).tocsr()
     except ValueError:  # not one entity term in the whole input
-        return csr_matrix((len(texts), 1), dtype=np.float32)
+        return csr_matrix((len(terms), 1), dtype=np.float32)
+
+
+def rare_term_matrix(terms: Sequence[Sequence[str]], max_articles: int = RARE_MAX_ARTICLES,
+                     max_share: float = RARE_MAX_SHARE) -> csr_matrix:
+    """Which rare terms each article has (0/1), a rare term being one at most ``max_articles`` articles have
+    and at most ``max_share`` of them.
+
+    The product of two rows counts the rare terms two articles share. A term
+    in one article only is never shared, so fewer than ``2 / max_share``
+    articles (200 by default) have no rare terms.
+
+    >>> m = rare_term_matrix([["smith", "ohio"], ["smith", "ohio"], ["ohio"]], max_articles=2, max_share=1.0)
+    >>> int(m[0].multiply(m[1]).sum()), int(m[0].multiply(m[2]).sum())
+    (1, 0)
+    """
+    if max_articles < 1:
+        raise ValueError(f"max_articles must be at least 1, got {max_articles}")
+    if not 0 < max_share <= 1:
+        raise ValueError(f"max_share must be in (0, 1], got {max_share}")
+    limit = int(min(max_articles, max_share * len(terms)))
+    if limit < 2:
+        return csr_matrix((len(terms), 1), dtype=np.float32)
+    try:
+        m = CountVectorizer(analyzer=_given, binary=True, max_df=limit, dtype=np.float32).fit_transform(terms)
+    except ValueError:  # no term at all, or none rare enough
+        return csr_matrix((len(terms), 1), dtype=np.float32)
+    return m.tocsr()
+
+
+def _given(terms):
+    """Analyzer for already extracted terms."""
+    return terms
 

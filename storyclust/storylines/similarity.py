@@ -1,7 +1,7 @@
 """Stage 2 of storyline clustering: how likely two articles are to report the same story.
 
 Each candidate pair (:func:`~storyclust.storylines.knn_graph.candidate_pairs`)
-gets five signals:
+gets these signals:
 
 ``dense``
     cosine of the article vectors (multilingual: German and English agree).
@@ -22,6 +22,33 @@ gets five signals:
     (``Article.lang``, else :func:`~storyclust.documents.guess_language`), else 0:
     translations share few words, so across languages the vector cosine has
     to carry more of the decision.
+``same_site``
+    1 when both come from one site (:attr:`Article.site <storyclust.Article.site>`):
+    a station's reports share its name, its town and its tip-line number
+    whatever the event, so their overlap means less.
+``rare_names``
+    ``log(1 + number of shared rare entity terms)``, a rare term being one at
+    most :data:`~storyclust.storylines.entities.RARE_MAX_ARTICLES` input
+    articles, and at most 1% of them, mention (a victim's name, a bar's name).
+``age_match``, ``age_conflict``
+    1 when both give ages (:func:`~storyclust.storylines.entities.ages`) and
+    share one, or share none.
+``days_beyond_month``
+    ``max(0, days - log 31)``: past a month the date gap counts less (the trial
+    of a shooting is months after it).
+``headline``
+    cosine of the headline vectors
+    (:attr:`ArticleEmbeddings.headline_vectors <storyclust.embeddings.ArticleEmbeddings.headline_vectors>`).
+``support``
+    the strongest two-step path ``max_k p_ik * p_kj`` over candidate pairs,
+    ``p`` being a first-stage model's probability (:attr:`SameStoryModel.support`):
+    two reports of one event usually have a third report in common.
+
+The shipped model uses :data:`DEFAULT_FEATURES`: all but ``days_beyond_month``
+and ``support``. With those two it scores higher on GVA, but one strong false
+link (two same-day shootings in two towns, told in the same words) then
+spreads through ``support`` to the whole neighbourhood and joins the two
+storylines; the shipped model keeps them apart.
 
 A :class:`SameStoryModel` (logistic regression over these signals) turns them
 into a probability that the two articles belong to one storyline. The shipped
@@ -37,16 +64,24 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import numpy as np
-from scipy.sparse import spmatrix
+from scipy.sparse import coo_matrix, spmatrix
 
 from ..documents import Article, guess_language
 from ..errors import InputError
-from .entities import entity_matrix
+from .entities import ages, entity_matrix, entity_terms, rare_term_matrix
 from .knn_graph import candidate_pairs
 
-__all__ = ["FEATURES", "SameStoryModel", "pair_features", "story_pairs"]
+__all__ = ["DEFAULT_FEATURES", "FEATURES", "ArticleSignals", "SameStoryModel", "article_signals",
+           "fit_same_story_model", "pair_features", "story_pairs", "support_signal"]
 
-FEATURES = ("dense", "entity", "days", "undated", "rank", "cross_lingual", "cross_lingual_dense")
+FEATURES = ("dense", "entity", "days", "undated", "rank", "cross_lingual", "cross_lingual_dense", "same_site",
+            "rare_names", "age_match", "age_conflict", "days_beyond_month", "headline", "support")
+# The shipped model's signals. ``days_beyond_month`` and ``support`` are there to fit your own model with: on
+# GVA they add about 0.01 BCubed F1, but they join two same-day shootings in two towns told in the same words
+# (tests/data/two_towns.jsonl; the "default + days_beyond_month + support" rows and the "Two towns" table of
+# benchmarks/results/storylines.md).
+DEFAULT_FEATURES = tuple(f for f in FEATURES if f not in ("days_beyond_month", "support"))
+_MONTH = float(np.log1p(30.0))
 
 
 def _rowwise_dot(m: spmatrix, rows: np.ndarray, cols: np.ndarray, block: int = 200_000) -> np.ndarray:
@@ -72,79 +107,163 @@ def _ranks(n: int, rows: np.ndarray, cols: np.ndarray, score: np.ndarray) -> tup
     return rank[:m], rank[m:]
 
 
-def pair_features(rows: np.ndarray, cols: np.ndarray, vectors: np.ndarray, entities: spmatrix | None = None,
-                  days: np.ndarray | None = None, languages: Sequence[str | None] | None = None,
-                  names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
-    """The signals of :data:`FEATURES` (or only ``names`` of them) for each pair ``(rows[t], cols[t])``.
+def support_signal(n: int, rows: np.ndarray, cols: np.ndarray, p: np.ndarray, block: int = 100_000) -> np.ndarray:
+    """``max_k p[i, k] * p[k, j]`` for each pair ``(rows[t], cols[t])``, over the scored pairs ``p``.
 
-    ``vectors`` are unit rows; ``entities`` the entity-term matrix (``None``:
-    entity is 0); ``days`` each article's date in days (NaN when undated;
-    ``None``: all undated); ``languages`` a code per article (``None`` or ""
-    when unknown; unknown never counts as different).
+    >>> support_signal(3, np.array([0, 0, 1]), np.array([1, 2, 2]), np.array([0.9, 0.5, 0.8])).round(2).tolist()
+    [0.4, 0.72, 0.45]
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    cols = np.asarray(cols, dtype=np.int64)
+    m = coo_matrix((np.r_[p, p], (np.r_[rows, cols], np.r_[cols, rows])), shape=(n, n)).tocsr()
+    out = np.zeros(len(rows))
+    for s in range(0, len(rows), block):  # in blocks: each block holds the neighbour lists of both ends
+        both = m[rows[s:s + block]].multiply(m[cols[s:s + block]])
+        out[s:s + block] = both.max(axis=1).toarray().ravel()
+    return out
+
+
+@dataclass
+class ArticleSignals:
+    """What :func:`pair_features` reads per article, besides its vector (see :func:`article_signals`).
+
+    Any field may be ``None``: its signals are then 0 (``days``: all
+    undated; ``headlines``: the article vectors stand in).
+    """
+
+    entities: spmatrix | None = None
+    rare: spmatrix | None = None
+    days: np.ndarray | None = None
+    languages: Sequence[str | None] | None = None
+    sites: Sequence[str | None] | None = None
+    ages: Sequence[set] | None = None
+    headlines: np.ndarray | None = None
+
+
+def article_signals(articles: Sequence[Article], headlines: np.ndarray | None = None) -> ArticleSignals:
+    """Entity terms, rare names, dates, languages, sites and ages of ``articles``; ``headlines`` as given."""
+    terms = [entity_terms(a.cleaned.full) for a in articles]
+    return ArticleSignals(
+        entities=entity_matrix(articles, terms=terms),
+        rare=rare_term_matrix(terms),
+        days=np.array([a.date.timestamp() / 86400.0 if a.date else np.nan for a in articles]),
+        languages=[a.lang or guess_language(a.cleaned.full) for a in articles],
+        sites=[a.site for a in articles],
+        ages=[ages(a.cleaned.full) for a in articles],
+        headlines=headlines,
+    )
+
+
+def _cosine(x: np.ndarray, rows: np.ndarray, cols: np.ndarray, block: int = 100_000) -> np.ndarray:
+    out = np.empty(len(rows))
+    for s in range(0, len(rows), block):  # in blocks: a million rows have ~12 million pairs
+        out[s:s + block] = np.einsum("ij,ij->i", x[rows[s:s + block]], x[cols[s:s + block]], dtype=np.float64)
+    return np.clip(out, 0.0, 1.0)
+
+
+def _same(values: Sequence | None, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """1 where both ends have the same known value."""
+    if values is None:
+        return np.zeros(len(rows))
+    v = np.array([x or "" for x in values], dtype=object)
+    return ((v[rows] == v[cols]) & (v[rows] != "")).astype(np.float64)
+
+
+def pair_features(rows: np.ndarray, cols: np.ndarray, vectors: np.ndarray, signals: ArticleSignals | None = None,
+                  names: Sequence[str] | None = None, support: "SameStoryModel | None" = None) -> dict[str, np.ndarray]:
+    """The signals ``names`` (default: :data:`DEFAULT_FEATURES`) for each pair ``(rows[t], cols[t])``.
+
+    ``vectors`` are unit rows; ``signals`` the per-article inputs
+    (:func:`article_signals`; ``None``: bare vectors, only ``dense`` and
+    ``rank`` carry information). ``support`` is the first-stage model the
+    ``support`` signal is computed with (needed only when it is asked for).
 
     >>> import numpy as np
-    >>> f = pair_features(np.array([0]), np.array([1]), np.eye(2, dtype=np.float32), days=np.array([0.0, 3.0]),
-    ...                   languages=["de", "en"])
-    >>> {k: round(float(v[0]), 3) for k, v in f.items()}  # doctest: +NORMALIZE_WHITESPACE
-    {'dense': 0.0, 'entity': 0.0, 'days': 1.386, 'undated': 0.0, 'rank': 0.0, 'cross_lingual': 1.0,
-     'cross_lingual_dense': 0.0}
+    >>> sig = ArticleSignals(days=np.array([0.0, 3.0]), languages=["de", "en"], sites=["a.com", "a.com"],
+    ...                      ages=[{"17"}, {"35"}])
+    >>> f = pair_features(np.array([0]), np.array([1]), np.eye(2, dtype=np.float32), sig,
+    ...                   names=["dense", "days", "cross_lingual", "same_site", "age_conflict"])
+    >>> {k: round(float(v[0]), 3) for k, v in f.items()}
+    {'dense': 0.0, 'days': 1.386, 'cross_lingual': 1.0, 'same_site': 1.0, 'age_conflict': 1.0}
     """
-    names = tuple(FEATURES if names is None else names)
+    names = tuple(DEFAULT_FEATURES if names is None else names)
     unknown = [f for f in names if f not in FEATURES]
     if unknown:
         raise InputError(f"unknown pair features {unknown}; choose from {FEATURES}", field="names")
+    if "support" in names and support is None:
+        raise InputError("the 'support' signal needs the first-stage model it is computed with; pass support=...",
+                         field="support")
+    sig = signals or ArticleSignals()
     rows = np.asarray(rows, dtype=np.int64)
     cols = np.asarray(cols, dtype=np.int64)
     n = len(vectors)
-    dense = np.empty(len(rows))
-    for s in range(0, len(rows), 100_000):  # in blocks: a million rows have ~12 million pairs
-        dense[s:s + 100_000] = np.einsum("ij,ij->i", vectors[rows[s:s + 100_000]], vectors[cols[s:s + 100_000]],
-                                         dtype=np.float64)
-    dense = np.clip(dense, 0.0, 1.0)
-    out = {"dense": dense}
     needs = set(names)
+    out = {"dense": _cosine(vectors, rows, cols)}
     if needs & {"entity", "rank"}:
-        out["entity"] = (np.clip(_rowwise_dot(entities, rows, cols), 0.0, 1.0) if entities is not None
+        out["entity"] = (np.clip(_rowwise_dot(sig.entities, rows, cols), 0.0, 1.0) if sig.entities is not None
                          else np.zeros(len(rows)))
-    if needs & {"days", "undated"}:
-        if days is None:
-            days = np.full(n, np.nan)
+    if needs & {"days", "undated", "days_beyond_month"}:
+        days = sig.days if sig.days is not None else np.full(n, np.nan)
         gap = np.abs(days[rows] - days[cols])
         undated = np.isnan(gap)
         out["days"] = np.where(undated, 0.0, np.log1p(np.nan_to_num(gap)))
         out["undated"] = undated.astype(np.float64)
+        out["days_beyond_month"] = np.maximum(out["days"] - _MONTH, 0.0)
     if "rank" in needs:
-        r1, r2 = _ranks(n, rows, cols, dense + out["entity"])
+        r1, r2 = _ranks(n, rows, cols, out["dense"] + out["entity"])
         out["rank"] = np.log(r1) + np.log(r2)
     if needs & {"cross_lingual", "cross_lingual_dense"}:
-        if languages is None:
+        if sig.languages is None:
             cross = np.zeros(len(rows))
         else:
-            lang = np.array([x or "" for x in languages], dtype=object)
+            lang = np.array([x or "" for x in sig.languages], dtype=object)
             cross = ((lang[rows] != lang[cols]) & (lang[rows] != "") & (lang[cols] != "")).astype(np.float64)
         out["cross_lingual"] = cross
-        out["cross_lingual_dense"] = cross * dense
+        out["cross_lingual_dense"] = cross * out["dense"]
+    if "same_site" in needs:
+        out["same_site"] = _same(sig.sites, rows, cols)
+    if "rare_names" in needs:
+        out["rare_names"] = (np.log1p(_rowwise_dot(sig.rare, rows, cols)) if sig.rare is not None
+                             else np.zeros(len(rows)))
+    if needs & {"age_match", "age_conflict"}:
+        both = np.zeros(len(rows), dtype=bool)
+        shared = np.zeros(len(rows), dtype=bool)
+        if sig.ages is not None:
+            given = np.array([bool(a) for a in sig.ages])
+            both = given[rows] & given[cols]
+            shared[both] = [bool(sig.ages[i] & sig.ages[j]) for i, j in zip(rows[both], cols[both])]
+        out["age_match"] = shared.astype(np.float64)
+        out["age_conflict"] = (both & ~shared).astype(np.float64)
+    if "headline" in needs:
+        out["headline"] = _cosine(sig.headlines if sig.headlines is not None else vectors, rows, cols)
+    if "support" in needs:
+        first = pair_features(rows, cols, vectors, sig, support.features, support.support)
+        out["support"] = support_signal(n, rows, cols, support.probability(first))
     return {f: out[f] for f in names}
 
 
 def story_pairs(vectors: np.ndarray, articles: Sequence[Article] | None = None, n_neighbors: int = 15,
                 index: str = "auto", random_state=None, nprobe: int = 16, show_progress: bool | None = None,
-                names: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """Candidate pairs and their signals (all, or ``names``), as ``StoryClusterer`` computes them.
+                names: Sequence[str] | None = None, headlines: np.ndarray | None = None,
+                support: "SameStoryModel | None" = None) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Candidate pairs and their signals ``names`` (default: :data:`DEFAULT_FEATURES`), as ``StoryClusterer`` computes them.
 
-    ``vectors`` are unit rows; ``articles`` (same order) add the entity, date
-    and language signals. ``index``, ``nprobe``, ``random_state`` and
+    ``vectors`` are unit rows; ``articles`` (same order) add the entity, date,
+    language, site and age signals; ``headlines`` are the articles' headline
+    vectors (:attr:`ArticleEmbeddings.headline_vectors
+    <storyclust.embeddings.ArticleEmbeddings.headline_vectors>`; default: ``vectors``).
+    ``support``: the first-stage model for the ``support`` signal (needed
+    only when it is asked for). ``index``, ``nprobe``, ``random_state`` and
     ``show_progress`` go to the neighbour search. Returns ``(rows, cols, features)`` with ``rows < cols``.
     """
     search = dict(index=index, random_state=random_state, nprobe=nprobe, show_progress=show_progress)
+    names = tuple(DEFAULT_FEATURES if names is None else names)
     if articles is None:
         rows, cols = candidate_pairs(vectors, n_neighbors, **search)
-        return rows, cols, pair_features(rows, cols, vectors, names=names)
-    entities = entity_matrix(articles)
-    days = np.array([a.date.timestamp() / 86400.0 if a.date else np.nan for a in articles])
-    languages = [a.lang or guess_language(a.cleaned.full) for a in articles]
-    rows, cols = candidate_pairs(vectors, n_neighbors, entities, **search)
-    return rows, cols, pair_features(rows, cols, vectors, entities, days, languages, names=names)
+        return rows, cols, pair_features(rows, cols, vectors, names=names, support=support)
+    signals = article_signals(articles, headlines)
+    rows, cols = candidate_pairs(vectors, n_neighbors, signals.entities, **search)
+    return rows, cols, pair_features(rows, cols, vectors, signals, names=names, support=support)
 
 
 @dataclass(frozen=True)
@@ -160,6 +279,10 @@ class SameStoryModel:
         Names from :data:`FEATURES`, in the order of ``coef``.
     coef : tuple of float
     intercept : float
+    support : SameStoryModel, optional
+        The first-stage model the ``support`` signal is computed with
+        (required when ``features`` has ``support``; it must not use
+        ``support`` itself). :func:`fit_same_story_model` fits both stages.
 
     Examples
     --------
@@ -178,6 +301,7 @@ class SameStoryModel:
     features: tuple
     coef: tuple
     intercept: float
+    support: "SameStoryModel | None" = None
 
     def __post_init__(self):
         unknown = [f for f in self.features if f not in FEATURES]
@@ -185,6 +309,11 @@ class SameStoryModel:
             raise InputError(f"unknown pair features {unknown}; choose from {FEATURES}", field="features")
         if len(self.coef) != len(self.features):
             raise InputError(f"{len(self.coef)} coefficients for {len(self.features)} features", field="coef")
+        if "support" in self.features and self.support is None:
+            raise InputError("a model using 'support' needs its first-stage model: support=SameStoryModel(...)",
+                             field="support")
+        if self.support is not None and "support" in self.support.features:
+            raise InputError("the first-stage model cannot use 'support' itself", field="support")
 
     def probability(self, features: Mapping[str, np.ndarray]) -> np.ndarray:
         """Same-story probability per pair."""
@@ -195,8 +324,13 @@ class SameStoryModel:
 
     @classmethod
     def fit(cls, features: Mapping[str, np.ndarray], same: np.ndarray, names: Sequence[str] | None = None,
-            sample_weight: np.ndarray | None = None, C: float = 10.0) -> "SameStoryModel":
-        """Fit the coefficients to pairs labelled 1 (same storyline) or 0."""
+            sample_weight: np.ndarray | None = None, C: float = 10.0,
+            support: "SameStoryModel | None" = None) -> "SameStoryModel":
+        """Fit the coefficients to pairs labelled 1 (same storyline) or 0.
+
+        ``support``: the first-stage model ``features["support"]`` was
+        computed with, kept in the fitted model.
+        """
         from sklearn.linear_model import LogisticRegression
 
         names = tuple(names or features.keys())
@@ -205,7 +339,7 @@ class SameStoryModel:
         if len(np.unique(y)) < 2:
             raise InputError("fitting needs both same-story and different-story pairs", field="same")
         lr = LogisticRegression(C=C, max_iter=1000).fit(X, y, sample_weight=sample_weight)
-        return cls(names, tuple(round(float(c), 4) for c in lr.coef_[0]), round(float(lr.intercept_[0]), 4))
+        return cls(names, tuple(round(float(c), 4) for c in lr.coef_[0]), round(float(lr.intercept_[0]), 4), support)
 
     @classmethod
     def default(cls, with_text: bool = True) -> "SameStoryModel":
@@ -225,6 +359,36 @@ class SameStoryModel:
         return DEFAULT_ARTICLE_MODEL if with_text else DEFAULT_VECTOR_MODEL
 
 
+def fit_same_story_model(pair_sets: Sequence[tuple], names: Sequence[str] = FEATURES, C: float = 10.0) -> SameStoryModel:
+    """Fit a :class:`SameStoryModel` on labelled candidate pairs of one or more article sets.
+
+    ``pair_sets`` holds ``(n_articles, rows, cols, features, same, weight)``
+    per set: its candidate pairs and their signals (:func:`story_pairs`, with
+    every name but ``support``), whether each pair is one storyline, and a
+    weight per pair. With ``support`` in ``names`` the fit has two stages: a
+    model without it, then the model with ``support`` computed from the first.
+
+    >>> rows, cols = np.array([0, 0, 1, 2, 3]), np.array([1, 2, 2, 3, 4])
+    >>> f = {"dense": np.array([0.9, 0.8, 0.85, 0.2, 0.3])}
+    >>> m = fit_same_story_model([(5, rows, cols, f, np.array([1, 1, 1, 0, 0]), np.ones(5))], ("dense", "support"))
+    >>> m.features, m.support.features
+    (('dense', 'support'), ('dense',))
+    """
+    names = tuple(names)
+    first = None
+    if "support" in names:
+        first = fit_same_story_model(pair_sets, tuple(f for f in names if f != "support"), C)
+    feats, same, weights = {f: [] for f in names}, [], []
+    for n, rows, cols, f, s, w in pair_sets:
+        for name in names:
+            feats[name].append(support_signal(n, rows, cols, first.probability(f)) if name == "support" else f[name])
+        same.append(np.asarray(s))
+        weights.append(np.asarray(w, dtype=np.float64))
+    feats = {k: np.concatenate(v) for k, v in feats.items()}
+    return SameStoryModel.fit(feats, np.concatenate(same), names, np.concatenate(weights), C, support=first)
+
+
 # Fitted by `python benchmarks/storylines.py --fit-only` (tuning splits; see benchmarks/results/storylines.md).
-DEFAULT_ARTICLE_MODEL = SameStoryModel(FEATURES, (1.7831, 4.9583, -1.0983, 1.5694, -1.3707, -12.865, 15.8279), 2.6511)
+DEFAULT_ARTICLE_MODEL = SameStoryModel(DEFAULT_FEATURES, (-0.354, 4.5014, -1.0405, 1.8742, -1.3617, -13.0175, 15.5213,
+                                                         -1.1405, 0.3369, 1.4158, -1.3878, 1.9584), 2.7755)
 DEFAULT_VECTOR_MODEL = SameStoryModel(("dense",), (10.1028,), -6.4852)
