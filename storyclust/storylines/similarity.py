@@ -65,6 +65,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 from scipy.sparse import coo_matrix, spmatrix
+from sklearn.preprocessing import MultiLabelBinarizer
 
 from ..documents import Article, guess_language
 from ..errors import InputError
@@ -161,12 +162,23 @@ def _cosine(x: np.ndarray, rows: np.ndarray, cols: np.ndarray, block: int = 100_
     return np.clip(out, 0.0, 1.0)
 
 
-def _same(values: Sequence | None, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """1 where both ends have the same known value."""
+def _compare(values: Sequence | None, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair: both ends know the value and it is the same; both know it and it differs (0/1 floats)."""
     if values is None:
-        return np.zeros(len(rows))
+        return np.zeros(len(rows)), np.zeros(len(rows))
     v = np.array([x or "" for x in values], dtype=object)
-    return ((v[rows] == v[cols]) & (v[rows] != "")).astype(np.float64)
+    known = (v[rows] != "") & (v[cols] != "")
+    equal = v[rows] == v[cols]
+    return (known & equal).astype(np.float64), (known & ~equal).astype(np.float64)
+
+
+def _shared_and_given(sets: Sequence[set] | None, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair: whether the two sets share an element, and whether both are non-empty."""
+    if sets is None:
+        return np.zeros(len(rows), dtype=bool), np.zeros(len(rows), dtype=bool)
+    m = MultiLabelBinarizer(sparse_output=True).fit_transform(sets).tocsr().astype(np.float32)
+    given = np.diff(m.indptr) > 0
+    return _rowwise_dot(m, rows, cols) > 0, given[rows] & given[cols]
 
 
 def pair_features(rows: np.ndarray, cols: np.ndarray, vectors: np.ndarray, signals: ArticleSignals | None = None,
@@ -197,7 +209,7 @@ def pair_features(rows: np.ndarray, cols: np.ndarray, vectors: np.ndarray, signa
     rows = np.asarray(rows, dtype=np.int64)
     cols = np.asarray(cols, dtype=np.int64)
     n = len(vectors)
-    needs = set(names)
+    needs = set(names) | (set(support.features) if "support" in names else set())  # the first stage's too
     out = {"dense": _cosine(vectors, rows, cols)}
     if needs & {"entity", "rank"}:
         out["entity"] = (np.clip(_rowwise_dot(sig.entities, rows, cols), 0.0, 1.0) if sig.entities is not None
@@ -213,32 +225,22 @@ def pair_features(rows: np.ndarray, cols: np.ndarray, vectors: np.ndarray, signa
         r1, r2 = _ranks(n, rows, cols, out["dense"] + out["entity"])
         out["rank"] = np.log(r1) + np.log(r2)
     if needs & {"cross_lingual", "cross_lingual_dense"}:
-        if sig.languages is None:
-            cross = np.zeros(len(rows))
-        else:
-            lang = np.array([x or "" for x in sig.languages], dtype=object)
-            cross = ((lang[rows] != lang[cols]) & (lang[rows] != "") & (lang[cols] != "")).astype(np.float64)
+        cross = _compare(sig.languages, rows, cols)[1]  # an unknown language never counts as different
         out["cross_lingual"] = cross
         out["cross_lingual_dense"] = cross * out["dense"]
     if "same_site" in needs:
-        out["same_site"] = _same(sig.sites, rows, cols)
+        out["same_site"] = _compare(sig.sites, rows, cols)[0]
     if "rare_names" in needs:
         out["rare_names"] = (np.log1p(_rowwise_dot(sig.rare, rows, cols)) if sig.rare is not None
                              else np.zeros(len(rows)))
     if needs & {"age_match", "age_conflict"}:
-        both = np.zeros(len(rows), dtype=bool)
-        shared = np.zeros(len(rows), dtype=bool)
-        if sig.ages is not None:
-            given = np.array([bool(a) for a in sig.ages])
-            both = given[rows] & given[cols]
-            shared[both] = [bool(sig.ages[i] & sig.ages[j]) for i, j in zip(rows[both], cols[both])]
+        shared, both = _shared_and_given(sig.ages, rows, cols)
         out["age_match"] = shared.astype(np.float64)
         out["age_conflict"] = (both & ~shared).astype(np.float64)
     if "headline" in needs:
         out["headline"] = _cosine(sig.headlines if sig.headlines is not None else vectors, rows, cols)
-    if "support" in needs:
-        first = pair_features(rows, cols, vectors, sig, support.features, support.support)
-        out["support"] = support_signal(n, rows, cols, support.probability(first))
+    if "support" in names:
+        out["support"] = support_signal(n, rows, cols, support.probability(out))
     return {f: out[f] for f in names}
 
 
