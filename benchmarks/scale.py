@@ -25,6 +25,7 @@ the large-n search forced on.
 
 from __future__ import annotations
 
+import argparse
 import json
 import resource
 import subprocess
@@ -130,8 +131,7 @@ def recall_run(n: int, within: float, sibling: float, queries: int = 1000) -> li
     import faiss
 
     from storyclust.evaluation import storyline_vectors
-    from storyclust.index.factory import choose_factory
-    from storyclust.storylines.knn_graph import _search_index
+    from storyclust.index import choose_factory, trained_index
 
     X, _ = storyline_vectors(n, 384, within=within, sibling=sibling, random_state=0)
     q = X[np.random.default_rng(1).choice(n, queries, replace=False)]
@@ -142,7 +142,7 @@ def recall_run(n: int, within: float, sibling: float, queries: int = 1000) -> li
     rows = []
     for factory, nprobe in [("Flat", 1), (f"{ivf},Flat", 16), (f"{ivf},Flat", 64), ("HNSW32", 1), (f"{ivf},PQ48x4", 16)]:
         t = time.perf_counter()
-        index = _search_index(X, factory, True, nprobe, 0)
+        index = trained_index(X, factory, nprobe=nprobe, random_state=0)
         build = time.perf_counter() - t
         t = time.perf_counter()
         _, found = index.search(q, 10)
@@ -194,7 +194,7 @@ def main():
     p.add_argument("--sizes", default="10000,30000,100000,300000,1000000")
     p.add_argument("--sklearn-timeout", type=float, default=600.0)
     p.add_argument("--recall-sizes", default="100000")
-    p.add_argument("--child", nargs=4, metavar=("KIND", "N", "WITHIN", "SIBLING"), help=argparse_hidden())
+    p.add_argument("--child", nargs=4, metavar=("KIND", "N", "WITHIN", "SIBLING"), help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
         kind, n, within, sibling = args.child[0], int(args.child[1]), float(args.child[2]), float(args.child[3])
@@ -281,12 +281,6 @@ def main():
     )
     print(body)
     print("written to", write_results("scale", args.out, "Storylines at scale", body))
-
-
-def argparse_hidden():
-    import argparse
-
-    return argparse.SUPPRESS
 
 
 if __name__ == "__main__":

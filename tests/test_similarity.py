@@ -12,9 +12,9 @@ from sklearn.metrics import adjusted_rand_score
 
 from storyclust import Article, InputError, StoryClusterer, load_articles
 from storyclust.documents import guess_language
-from storyclust.storylines import (DEFAULT_FEATURES, FEATURES, ArticleSignals, SameStoryModel, ages, article_signals, average_linkage,
-                                   candidate_pairs, entity_matrix, entity_terms, fit_same_story_model, pair_features,
-                                   rare_term_matrix, story_pairs, support_signal)
+from storyclust.storylines import (DEFAULT_FEATURES, FEATURES, ArticleSignals, PairClassifier, SameStoryModel, ages,
+                                   article_signals, average_linkage, candidate_pairs, entity_matrix, entity_terms,
+                                   fit_same_story_model, pair_features, rare_term_matrix, story_pairs, support_signal)
 
 
 # ----------------------------------------------------------------------------- entity terms
@@ -183,6 +183,56 @@ def test_same_story_model_checks_and_fits():
     assert SameStoryModel.default(with_text=False).features == ("dense",)
 
 
+def test_a_scikit_learn_classifier_as_the_pair_model():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.tree import DecisionTreeClassifier
+
+    rng = np.random.default_rng(2)
+    rows, cols = np.triu_indices(30, 1)
+    groups = np.repeat(np.arange(10), 3)
+    same = groups[rows] == groups[cols]
+    # not linear: one storyline when the cosine is high *or* the date gap is tiny, whatever the other says
+    days = np.where(same & (rng.random(len(rows)) < 0.5), 0.0, rng.uniform(1, 5, len(rows)))
+    f = {"dense": np.where(same & (days > 0), 0.8, 0.3) + 0.05 * rng.normal(size=len(rows)), "days": days}
+    sets = [(30, rows, cols, f, same, np.ones(len(rows)))]
+    m = fit_same_story_model(sets, ("dense", "days"), estimator=HistGradientBoostingClassifier(random_state=0))
+    assert isinstance(m, PairClassifier) and m.features == ("dense", "days")
+    p = m.probability(f)
+    assert ((p >= 0.5) == same).mean() > 0.95
+    two = fit_same_story_model(sets, ("dense", "days", "support"), estimator=DecisionTreeClassifier(random_state=0))
+    assert isinstance(two.support, PairClassifier) and two.support.features == ("dense", "days")
+    # the clusterer takes it like a SameStoryModel
+    x = np.repeat(np.eye(3), 2, axis=0) + 0.01 * rng.normal(size=(6, 3))
+    pc = fit_same_story_model([(6, *np.triu_indices(6, 1), {"dense": np.r_[0.99, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1,
+                                                                         0.1, 0.99, 0.1, 0.1, 0.1, 0.1, 0.99]},
+                                np.r_[1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], np.ones(15))],
+                              ("dense",), estimator=DecisionTreeClassifier(random_state=0))
+    labels = StoryClusterer(linkage="average", model=pc).fit(x).labels_
+    assert adjusted_rand_score([0, 0, 1, 1, 2, 2], labels) == 1.0
+
+
+def test_pair_classifier_checks():
+    from sklearn.tree import DecisionTreeClassifier
+
+    X = np.array([[0.1], [0.9]])
+    tree = DecisionTreeClassifier().fit(X, [0, 1])
+    with pytest.raises(InputError, match="fitted classifier with predict_proba"):
+        PairClassifier(DecisionTreeClassifier(), ("dense",))
+    with pytest.raises(InputError, match="labels 0 and 1"):
+        PairClassifier(DecisionTreeClassifier().fit(X, [1, 2]), ("dense",))
+    with pytest.raises(InputError, match="takes 1 columns but 2 features"):
+        PairClassifier(tree, ("dense", "days"))
+    with pytest.raises(InputError, match="unknown pair features"):
+        PairClassifier(tree, ("colour",))
+    with pytest.raises(InputError, match="first-stage model"):
+        PairClassifier(DecisionTreeClassifier().fit(np.c_[X, X], [0, 1]), ("dense", "support"))
+    with pytest.raises(InputError, match="model must be a SameStoryModel or a PairClassifier"):
+        StoryClusterer(linkage="average", model=tree).fit(np.eye(3))
+    with pytest.raises(InputError, match="both same-story and different-story"):
+        fit_same_story_model([(2, np.array([0]), np.array([1]), {"dense": np.array([0.5])}, np.array([1]),
+                               np.ones(1))], ("dense",), estimator=DecisionTreeClassifier())
+
+
 # ----------------------------------------------------------------------------- average linkage
 
 def _reference_linkage(n, edges, threshold):
@@ -325,6 +375,7 @@ def test_training_pairs_do_not_depend_on_input_order_and_refit_the_model(embedde
     est = StoryClusterer(embedder=embedder, n_neighbors=4)
     rows, cols, f, same = est.training_pairs(arts, gold)
     assert "support" not in f and (rows < cols).all()
+    assert not [a for a in vars(est) if a.endswith("_")]  # nothing fitted: the estimator is left as it was
     def keyed(a, rows, cols, f, same):
         return {tuple(sorted((a[i].id, a[j].id))): (bool(s), round(float(f["entity"][t]), 6))
                 for t, (i, j, s) in enumerate(zip(rows, cols, same))}

@@ -11,6 +11,7 @@ from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import HDBSCAN
+from sklearn.utils import check_array
 from sklearn.utils.validation import validate_data
 
 from ..documents import Article
@@ -18,7 +19,7 @@ from ..errors import InputError
 from .describe import describe_storylines
 from .knn_graph import bridge_components, knn_graph
 from .linkage import average_linkage
-from .similarity import FEATURES, SameStoryModel, story_pairs
+from .similarity import FEATURES, PairClassifier, SameStoryModel, story_pairs
 
 __all__ = ["StoryClusterer"]
 
@@ -62,11 +63,12 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         Average same-story probability at which groups merge (``"average"``).
     n_neighbors : int, default 15
         Candidate neighbours per article (per signal).
-    model : SameStoryModel, optional
+    model : SameStoryModel or PairClassifier, optional
         Default ``SameStoryModel.default()``: fitted on the tuning splits of
         ECB+ and GVA. For bare vectors, the ``dense`` model (fitted on ECB+).
         Fit your own with :meth:`training_pairs` and
-        :func:`~storyclust.storylines.similarity.fit_same_story_model`.
+        :func:`~storyclust.storylines.similarity.fit_same_story_model`
+        (with ``estimator=``: any scikit-learn classifier, as a ``PairClassifier``).
     min_samples : int, default 2
         HDBSCAN only: neighbours that make a core point.
     metric : {"cosine", "euclidean"}, default "cosine"
@@ -170,14 +172,15 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
             raise InputError(f"metric must be 'cosine' or 'euclidean', got {self.metric!r}", field="metric")
         if self.cluster_selection_method not in ("eom", "leaf"):
             raise InputError("cluster_selection_method must be 'eom' or 'leaf'", field="cluster_selection_method")
-        if self.model is not None and not isinstance(self.model, SameStoryModel):
-            raise InputError(f"model must be a SameStoryModel, got {type(self.model).__name__}", field="model")
+        if self.model is not None and not isinstance(self.model, (SameStoryModel, PairClassifier)):
+            raise InputError(f"model must be a SameStoryModel or a PairClassifier, got {type(self.model).__name__}",
+                             field="model")
 
     def fit(self, X, y=None):
         """Cluster ``X``: a list of :class:`~storyclust.Article` or a matrix of article vectors."""
         self._check_params()
         self.timings_ = timings = {}
-        articles, vectors, headlines, linkage = self._inputs(X)
+        articles, vectors, headlines, linkage = self._inputs(X, timings, fitting=True)
         n = len(vectors)
         self.n_components_ = n
         self.same_story_ = csr_matrix((n, n))
@@ -218,8 +221,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         y = np.asarray(y)
         if len(y) != len(X):  # checked before anything is embedded
             raise InputError(f"{len(y)} labels for {len(X)} inputs", field="y")
-        self.timings_ = {}
-        articles, vectors, headlines, _ = self._inputs(X)
+        articles, vectors, headlines, _ = self._inputs(X, {}, fitting=False)
         if names is None:
             names = [f for f in FEATURES if f != "support"] if articles is not None else ["dense"]
         order = _order(vectors, articles)
@@ -230,8 +232,11 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         rows, cols = np.minimum(order[rows], order[cols]), np.maximum(order[rows], order[cols])
         return rows, cols, features, y[rows] == y[cols]
 
-    def _inputs(self, X):
-        """``(articles or None, unit vectors, headline vectors or None, linkage)`` of the input."""
+    def _inputs(self, X, timings: dict, fitting: bool):
+        """``(articles or None, unit vectors, headline vectors or None, linkage)`` of the input.
+
+        ``fitting``: also set ``embedder_`` and ``n_features_in_`` (``training_pairs`` leaves the estimator as it was).
+        """
         articles = headlines = None
         given_articles = isinstance(X, Sequence) and len(X) and all(isinstance(a, Article) for a in X)
         linkage = self.linkage if self.linkage != "auto" else ("average" if given_articles else "hdbscan")
@@ -240,19 +245,22 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
                              "or linkage='hdbscan' for Euclidean distances", field="metric")
         if given_articles:
             articles = list(X)
-            if self.embedder is None:
+            embedder = self.embedder
+            if embedder is None:
                 from ..embeddings import Embedder
 
-                self.embedder_ = Embedder()
-            else:
-                self.embedder_ = self.embedder
-            with _timed(self.timings_, "embed"):
-                embedded = self.embedder_.embed_articles(articles)
+                embedder = Embedder()
+            with _timed(timings, "embed"):
+                embedded = embedder.embed_articles(articles)
             vectors = embedded.vectors
             headlines = getattr(embedded, "headline_vectors", None)
-            self.n_features_in_ = vectors.shape[1]
-        else:
+            if fitting:
+                self.embedder_ = embedder
+                self.n_features_in_ = vectors.shape[1]
+        elif fitting:
             vectors = validate_data(self, X, dtype=np.float64, ensure_min_samples=1)
+        else:
+            vectors = check_array(X, dtype=np.float64, ensure_min_samples=1)
         vectors = np.asarray(vectors, dtype=np.float32)
         if self.metric == "cosine":
             vectors = _unit(vectors)

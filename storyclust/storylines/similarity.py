@@ -51,7 +51,9 @@ spreads through ``support`` to the whole neighbourhood and joins the two
 storylines; the shipped model keeps them apart.
 
 A :class:`SameStoryModel` (logistic regression over these signals) turns them
-into a probability that the two articles belong to one storyline. The shipped
+into a probability that the two articles belong to one storyline; a
+:class:`PairClassifier` does the same with any fitted scikit-learn classifier
+(the non-linear row of ``benchmarks/storylines.py``). The shipped
 coefficients were fitted once on the *tuning* parts of ECB+ (topics 1-35) and
 GVA (articles up to 2015), and on German/English translation pairs of the
 STS-B *dev* set for the cross-lingual terms; ``python benchmarks/storylines.py``
@@ -72,7 +74,7 @@ from ..errors import InputError
 from .entities import ages, entity_matrix, entity_terms, rare_term_matrix
 from .knn_graph import candidate_pairs
 
-__all__ = ["DEFAULT_FEATURES", "FEATURES", "ArticleSignals", "SameStoryModel", "article_signals",
+__all__ = ["DEFAULT_FEATURES", "FEATURES", "ArticleSignals", "PairClassifier", "SameStoryModel", "article_signals",
            "fit_same_story_model", "pair_features", "story_pairs", "support_signal"]
 
 FEATURES = ("dense", "entity", "days", "undated", "rank", "cross_lingual", "cross_lingual_dense", "same_site",
@@ -182,7 +184,8 @@ def _shared_and_given(sets: Sequence[set] | None, rows: np.ndarray, cols: np.nda
 
 
 def pair_features(rows: np.ndarray, cols: np.ndarray, vectors: np.ndarray, signals: ArticleSignals | None = None,
-                  names: Sequence[str] | None = None, support: "SameStoryModel | None" = None) -> dict[str, np.ndarray]:
+                  names: Sequence[str] | None = None, support: "SameStoryModel | PairClassifier | None" = None
+                  ) -> dict[str, np.ndarray]:
     """The signals ``names`` (default: :data:`DEFAULT_FEATURES`) for each pair ``(rows[t], cols[t])``.
 
     ``vectors`` are unit rows; ``signals`` the per-article inputs
@@ -247,7 +250,8 @@ def pair_features(rows: np.ndarray, cols: np.ndarray, vectors: np.ndarray, signa
 def story_pairs(vectors: np.ndarray, articles: Sequence[Article] | None = None, n_neighbors: int = 15,
                 index: str = "auto", random_state=None, nprobe: int = 16, show_progress: bool | None = None,
                 names: Sequence[str] | None = None, headlines: np.ndarray | None = None,
-                support: "SameStoryModel | None" = None) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+                support: "SameStoryModel | PairClassifier | None" = None
+                ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Candidate pairs and their signals ``names`` (default: :data:`DEFAULT_FEATURES`), as ``StoryClusterer`` computes them.
 
     ``vectors`` are unit rows; ``articles`` (same order) add the entity, date,
@@ -361,14 +365,84 @@ class SameStoryModel:
         return DEFAULT_ARTICLE_MODEL if with_text else DEFAULT_VECTOR_MODEL
 
 
-def fit_same_story_model(pair_sets: Sequence[tuple], names: Sequence[str] = FEATURES, C: float = 10.0) -> SameStoryModel:
-    """Fit a :class:`SameStoryModel` on labelled candidate pairs of one or more article sets.
+@dataclass(frozen=True)
+class PairClassifier:
+    """A same-story model from any fitted scikit-learn classifier over pair signals.
+
+    For non-linear models (gradient boosting, random forests) where
+    :class:`SameStoryModel`'s logistic regression is too simple. Its columns
+    are the signals ``features``, in that order; class 1 means one storyline.
+    :func:`fit_same_story_model` with ``estimator=`` fits one on labelled
+    pairs; ``StoryClusterer(model=...)`` uses it like a :class:`SameStoryModel`.
+    Unlike a :class:`SameStoryModel` it is not a few numbers to write down:
+    keep it with ``pickle`` or refit it.
+
+    Parameters
+    ----------
+    estimator : fitted classifier
+        With ``predict_proba`` and ``classes_`` holding 0 and 1.
+    features : tuple of str
+        Names from :data:`FEATURES`, the estimator's columns in order.
+    support : SameStoryModel or PairClassifier, optional
+        The first-stage model the ``support`` signal is computed with
+        (required when ``features`` has ``support``).
+
+    Examples
+    --------
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> f = {"dense": np.array([0.1, 0.2, 0.8, 0.9]), "days": np.array([0.0, 5.0, 0.0, 5.0])}
+    >>> tree = DecisionTreeClassifier(random_state=0).fit(np.column_stack([f["dense"], f["days"]]), [0, 0, 1, 1])
+    >>> PairClassifier(tree, ("dense", "days")).probability(f).tolist()
+    [0.0, 0.0, 1.0, 1.0]
+    """
+
+    estimator: object
+    features: tuple
+    support: "SameStoryModel | PairClassifier | None" = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "features", tuple(self.features))
+        unknown = [f for f in self.features if f not in FEATURES]
+        if unknown:
+            raise InputError(f"unknown pair features {unknown}; choose from {FEATURES}", field="features")
+        classes = getattr(self.estimator, "classes_", None)
+        if not hasattr(self.estimator, "predict_proba") or classes is None:
+            raise InputError(f"estimator must be a fitted classifier with predict_proba, got "
+                             f"{type(self.estimator).__name__}; fit it first (fit_same_story_model does)",
+                             field="estimator")
+        if sorted(np.asarray(classes).tolist()) != [0, 1]:
+            raise InputError(f"estimator must be fitted on labels 0 and 1, it knows {list(classes)}", field="estimator")
+        n_in = getattr(self.estimator, "n_features_in_", len(self.features))
+        if n_in != len(self.features):
+            raise InputError(f"the estimator takes {n_in} columns but {len(self.features)} features are named",
+                             field="features")
+        if "support" in self.features and self.support is None:
+            raise InputError("a model using 'support' needs its first-stage model: support=...", field="support")
+        if self.support is not None and "support" in self.support.features:
+            raise InputError("the first-stage model cannot use 'support' itself", field="support")
+
+    def probability(self, features: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Same-story probability per pair."""
+        X = np.column_stack([np.asarray(features[f], dtype=np.float64) for f in self.features])
+        if not len(X):
+            return np.zeros(0)
+        column = list(np.asarray(self.estimator.classes_).tolist()).index(1)
+        return self.estimator.predict_proba(X)[:, column]
+
+
+def fit_same_story_model(pair_sets: Sequence[tuple], names: Sequence[str] = FEATURES, C: float = 10.0,
+                         estimator=None) -> "SameStoryModel | PairClassifier":
+    """Fit a same-story model on labelled candidate pairs of one or more article sets.
 
     ``pair_sets`` holds ``(n_articles, rows, cols, features, same, weight)``
     per set: its candidate pairs and their signals (:func:`story_pairs`, with
     every name but ``support``), whether each pair is one storyline, and a
     weight per pair. With ``support`` in ``names`` the fit has two stages: a
     model without it, then the model with ``support`` computed from the first.
+    The model is a :class:`SameStoryModel` (logistic regression, inverse
+    regularisation ``C``), or with ``estimator`` (an unfitted scikit-learn
+    classifier taking ``sample_weight``) a :class:`PairClassifier` around a
+    fitted clone of it.
 
     >>> rows, cols = np.array([0, 0, 1, 2, 3]), np.array([1, 2, 2, 3, 4])
     >>> f = {"dense": np.array([0.9, 0.8, 0.85, 0.2, 0.3])}
@@ -379,7 +453,7 @@ def fit_same_story_model(pair_sets: Sequence[tuple], names: Sequence[str] = FEAT
     names = tuple(names)
     first = None
     if "support" in names:
-        first = fit_same_story_model(pair_sets, tuple(f for f in names if f != "support"), C)
+        first = fit_same_story_model(pair_sets, tuple(f for f in names if f != "support"), C, estimator)
     feats, same, weights = {f: [] for f in names}, [], []
     for n, rows, cols, f, s, w in pair_sets:
         for name in names:
@@ -387,7 +461,15 @@ def fit_same_story_model(pair_sets: Sequence[tuple], names: Sequence[str] = FEAT
         same.append(np.asarray(s))
         weights.append(np.asarray(w, dtype=np.float64))
     feats = {k: np.concatenate(v) for k, v in feats.items()}
-    return SameStoryModel.fit(feats, np.concatenate(same), names, np.concatenate(weights), C, support=first)
+    same, weights = np.concatenate(same).astype(int), np.concatenate(weights)
+    if estimator is None:
+        return SameStoryModel.fit(feats, same, names, weights, C, support=first)
+    from sklearn.base import clone
+
+    if len(np.unique(same)) < 2:
+        raise InputError("fitting needs both same-story and different-story pairs", field="same")
+    X = np.column_stack([feats[f] for f in names])
+    return PairClassifier(clone(estimator).fit(X, same, sample_weight=weights), names, support=first)
 
 
 # Fitted by `python benchmarks/storylines.py --fit-only` (tuning splits; see benchmarks/results/storylines.md).
