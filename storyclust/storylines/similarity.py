@@ -272,6 +272,18 @@ def story_pairs(vectors: np.ndarray, articles: Sequence[Article] | None = None, 
     return rows, cols, pair_features(rows, cols, vectors, signals, names=names, support=support)
 
 
+def _check_model_features(features: tuple, support) -> None:
+    """The checks every same-story model makes: known signals, and a first-stage model exactly when ``support`` needs one."""
+    unknown = [f for f in features if f not in FEATURES]
+    if unknown:
+        raise InputError(f"unknown pair features {unknown}; choose from {FEATURES}", field="features")
+    if "support" in features and support is None:
+        raise InputError("a model using 'support' needs its first-stage model: support=SameStoryModel(...) "
+                         "(fit_same_story_model fits both stages)", field="support")
+    if support is not None and "support" in support.features:
+        raise InputError("the first-stage model cannot use 'support' itself", field="support")
+
+
 @dataclass(frozen=True)
 class SameStoryModel:
     """Logistic regression from pair signals to the probability of one storyline.
@@ -310,16 +322,9 @@ class SameStoryModel:
     support: "SameStoryModel | None" = None
 
     def __post_init__(self):
-        unknown = [f for f in self.features if f not in FEATURES]
-        if unknown:
-            raise InputError(f"unknown pair features {unknown}; choose from {FEATURES}", field="features")
+        _check_model_features(self.features, self.support)
         if len(self.coef) != len(self.features):
             raise InputError(f"{len(self.coef)} coefficients for {len(self.features)} features", field="coef")
-        if "support" in self.features and self.support is None:
-            raise InputError("a model using 'support' needs its first-stage model: support=SameStoryModel(...)",
-                             field="support")
-        if self.support is not None and "support" in self.support.features:
-            raise InputError("the first-stage model cannot use 'support' itself", field="support")
 
     def probability(self, features: Mapping[str, np.ndarray]) -> np.ndarray:
         """Same-story probability per pair."""
@@ -402,9 +407,7 @@ class PairClassifier:
 
     def __post_init__(self):
         object.__setattr__(self, "features", tuple(self.features))
-        unknown = [f for f in self.features if f not in FEATURES]
-        if unknown:
-            raise InputError(f"unknown pair features {unknown}; choose from {FEATURES}", field="features")
+        _check_model_features(self.features, self.support)
         classes = getattr(self.estimator, "classes_", None)
         if not hasattr(self.estimator, "predict_proba") or classes is None:
             raise InputError(f"estimator must be a fitted classifier with predict_proba, got "
@@ -416,10 +419,6 @@ class PairClassifier:
         if n_in != len(self.features):
             raise InputError(f"the estimator takes {n_in} columns but {len(self.features)} features are named",
                              field="features")
-        if "support" in self.features and self.support is None:
-            raise InputError("a model using 'support' needs its first-stage model: support=...", field="support")
-        if self.support is not None and "support" in self.support.features:
-            raise InputError("the first-stage model cannot use 'support' itself", field="support")
 
     def probability(self, features: Mapping[str, np.ndarray]) -> np.ndarray:
         """Same-story probability per pair."""
