@@ -49,7 +49,7 @@ def test_rare_term_matrix_counts_shared_rare_terms_only():
     assert shared[0, 1] == 1 and shared[0, 3] == 1 and shared[1, 2] == 0
     assert rare_term_matrix([[], []]).shape[0] == 2
     assert rare_term_matrix(terms).nnz == 0  # four articles are too few to call a term rare
-    with pytest.raises(ValueError, match="at least 1"):
+    with pytest.raises(InputError, match="at least 1"):
         rare_term_matrix(terms, max_articles=0)
 
 

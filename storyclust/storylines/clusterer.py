@@ -11,6 +11,7 @@ from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import HDBSCAN
+from sklearn.preprocessing import normalize
 from sklearn.utils import check_array
 from sklearn.utils.validation import validate_data
 
@@ -225,10 +226,8 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         if names is None:
             names = [f for f in FEATURES if f != "support"] if articles is not None else ["dense"]
         order = _order(vectors, articles)
-        rows, cols, features = story_pairs(vectors[order], [articles[i] for i in order] if articles else None,
-                                           self.n_neighbors, index=self.index, random_state=self.random_state,
-                                           nprobe=self.nprobe, show_progress=self.show_progress, names=names,
-                                           headlines=None if headlines is None else headlines[order])
+        rows, cols, features = self._story_pairs(vectors[order], [articles[i] for i in order] if articles else None,
+                                                 None if headlines is None else headlines[order], names)
         rows, cols = np.minimum(order[rows], order[cols]), np.maximum(order[rows], order[cols])
         return rows, cols, features, y[rows] == y[cols]
 
@@ -263,19 +262,22 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
             vectors = check_array(X, dtype=np.float64, ensure_min_samples=1)
         vectors = np.asarray(vectors, dtype=np.float32)
         if self.metric == "cosine":
-            vectors = _unit(vectors)
+            vectors = normalize(vectors)  # unit rows; an all-zero row stays zero
             if headlines is not None:
-                headlines = _unit(np.asarray(headlines, dtype=np.float32))
+                headlines = normalize(np.asarray(headlines, dtype=np.float32))
         return articles, vectors, headlines, linkage
+
+    def _story_pairs(self, vectors, articles, headlines, names, support=None):
+        """Candidate pairs and signals of inputs already in canonical order, with this estimator's search settings."""
+        return story_pairs(vectors, articles, self.n_neighbors, index=self.index, random_state=self.random_state,
+                           nprobe=self.nprobe, show_progress=self.show_progress, names=names, headlines=headlines,
+                           support=support)
 
     def _fit_average(self, vectors, articles, order, headlines):
         n = len(vectors)
         model = self.model or SameStoryModel.default(with_text=articles is not None)
         with _timed(self.timings_, "pairs"):
-            rows, cols, features = story_pairs(vectors, articles, self.n_neighbors, index=self.index,
-                                               random_state=self.random_state, nprobe=self.nprobe,
-                                               show_progress=self.show_progress, names=model.features,
-                                               headlines=headlines, support=model.support)
+            rows, cols, features = self._story_pairs(vectors, articles, headlines, model.features, model.support)
             p = model.probability(features)
         self.n_components_ = connected_components(coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n)),
                                                   directed=False)[0]
@@ -316,12 +318,6 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False
         return tags
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return x / norms
 
 
 def _order(vectors: np.ndarray, articles) -> np.ndarray:

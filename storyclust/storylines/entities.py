@@ -24,6 +24,7 @@ from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from ..documents import Article, stop_words
+from ..errors import InputError
 
 __all__ = ["ages", "entity_terms", "entity_matrix", "rare_term_matrix"]
 
@@ -96,9 +97,9 @@ def rare_term_matrix(terms: Sequence[Sequence[str]], max_articles: int = RARE_MA
     (1, 0)
     """
     if max_articles < 1:
-        raise ValueError(f"max_articles must be at least 1, got {max_articles}")
+        raise InputError(f"max_articles must be at least 1, got {max_articles}", field="max_articles")
     if not 0 < max_share <= 1:
-        raise ValueError(f"max_share must be in (0, 1], got {max_share}")
+        raise InputError(f"max_share must be in (0, 1], got {max_share}", field="max_share")
     limit = int(min(max_articles, max_share * len(terms)))
     if limit < 2:
         return csr_matrix((len(terms), 1), dtype=np.float32)

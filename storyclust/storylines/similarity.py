@@ -272,6 +272,14 @@ def story_pairs(vectors: np.ndarray, articles: Sequence[Article] | None = None, 
     return rows, cols, pair_features(rows, cols, vectors, signals, names=names, support=support)
 
 
+def _design(features: Mapping[str, np.ndarray], same, names: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """The pair-by-signal matrix (columns in ``names`` order) and 0/1 labels a model is fitted on."""
+    y = np.asarray(same).astype(int)
+    if len(np.unique(y)) < 2:
+        raise InputError("fitting needs both same-story and different-story pairs", field="same")
+    return np.column_stack([np.asarray(features[f], dtype=np.float64) for f in names]), y
+
+
 def _check_model_features(features: tuple, support) -> None:
     """The checks every same-story model makes: known signals, and a first-stage model exactly when ``support`` needs one."""
     unknown = [f for f in features if f not in FEATURES]
@@ -345,10 +353,7 @@ class SameStoryModel:
         from sklearn.linear_model import LogisticRegression
 
         names = tuple(names or features.keys())
-        X = np.column_stack([np.asarray(features[f], dtype=np.float64) for f in names])
-        y = np.asarray(same).astype(int)
-        if len(np.unique(y)) < 2:
-            raise InputError("fitting needs both same-story and different-story pairs", field="same")
+        X, y = _design(features, same, names)
         lr = LogisticRegression(C=C, max_iter=1000).fit(X, y, sample_weight=sample_weight)
         return cls(names, tuple(round(float(c), 4) for c in lr.coef_[0]), round(float(lr.intercept_[0]), 4), support)
 
@@ -428,6 +433,16 @@ class PairClassifier:
         column = list(np.asarray(self.estimator.classes_).tolist()).index(1)
         return self.estimator.predict_proba(X)[:, column]
 
+    @classmethod
+    def fit(cls, estimator, features: Mapping[str, np.ndarray], same: np.ndarray, names: Sequence[str],
+            sample_weight: np.ndarray | None = None, support=None) -> "PairClassifier":
+        """Fit a clone of the unfitted ``estimator`` to pairs labelled 1 (same storyline) or 0."""
+        from sklearn.base import clone
+
+        names = tuple(names)
+        X, y = _design(features, same, names)
+        return cls(clone(estimator).fit(X, y, sample_weight=sample_weight), names, support)
+
 
 def fit_same_story_model(pair_sets: Sequence[tuple], names: Sequence[str] = FEATURES, C: float = 10.0,
                          estimator=None) -> "SameStoryModel | PairClassifier":
@@ -460,15 +475,10 @@ def fit_same_story_model(pair_sets: Sequence[tuple], names: Sequence[str] = FEAT
         same.append(np.asarray(s))
         weights.append(np.asarray(w, dtype=np.float64))
     feats = {k: np.concatenate(v) for k, v in feats.items()}
-    same, weights = np.concatenate(same).astype(int), np.concatenate(weights)
+    same, weights = np.concatenate(same), np.concatenate(weights)
     if estimator is None:
         return SameStoryModel.fit(feats, same, names, weights, C, support=first)
-    from sklearn.base import clone
-
-    if len(np.unique(same)) < 2:
-        raise InputError("fitting needs both same-story and different-story pairs", field="same")
-    X = np.column_stack([feats[f] for f in names])
-    return PairClassifier(clone(estimator).fit(X, same, sample_weight=weights), names, support=first)
+    return PairClassifier.fit(estimator, feats, same, names, weights, support=first)
 
 
 # Fitted by `python benchmarks/storylines.py --fit-only` (tuning splits; see benchmarks/results/storylines.md).
