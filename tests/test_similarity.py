@@ -156,7 +156,8 @@ def test_two_stage_model_fit_and_checks():
     groups = np.repeat(np.arange(10), 3)
     same = groups[rows] == groups[cols]
     f = {"dense": np.where(same, 0.7, 0.4) + 0.15 * rng.normal(size=len(rows))}
-    m = fit_same_story_model([(30, rows, cols, f, same, np.ones(len(rows)))], ("dense", "support"))
+    m = fit_same_story_model([(30, rows, cols, f, same, np.ones(len(rows)))], ("dense", "support"),
+                             interactions=False)  # additive, so that the sign of support's weight means something
     assert m.support.features == ("dense",) and m.coef[1] > 0  # a shared third article is evidence
     p = m.probability({"dense": f["dense"], "support": support_signal(30, rows, cols, m.support.probability(f))})
     assert p[same].mean() > 0.5 > p[~same].mean()
@@ -181,6 +182,61 @@ def test_same_story_model_checks_and_fits():
     # the shipped models use known signals only
     assert SameStoryModel.default().features == DEFAULT_FEATURES and set(DEFAULT_FEATURES) < set(FEATURES)
     assert SameStoryModel.default(with_text=False).features == ("dense",)
+
+
+def test_products_of_two_signals_learn_what_a_sum_cannot():
+    # one storyline when the two articles share names *and* are close in time; either alone says little
+    rng = np.random.default_rng(3)
+    n = 4000
+    entity, days = rng.random(n), rng.uniform(0, 5, n)
+    same = (entity > 0.5) & (days < 2.5)
+    f = {"entity": entity, "days": days}
+    additive = SameStoryModel.fit(f, same)
+    both = SameStoryModel.fit(f, same, interactions=True)
+    assert additive.interactions == () and [t[:2] for t in both.interactions] == [("entity", "days")]
+    assert both.interactions[0][2] < 0  # the further apart in time, the less shared names count
+    acc = {name: ((m.probability(f) > 0.5) == same).mean() for name, m in [("sum", additive), ("products", both)]}
+    assert acc["products"] > acc["sum"] + 0.02 and acc["products"] > 0.9
+
+
+def test_products_are_written_back_in_raw_signals():
+    # the fit standardises the products; the stored weights must give the same probabilities on the raw signals
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(500, 3)) * [1.0, 10.0, 0.1] + [0.0, 5.0, 1.0]
+    y = (X[:, 0] + 0.1 * X[:, 1] * X[:, 2] + rng.normal(size=500) > 0.5).astype(int)
+    f = {"dense": X[:, 0], "days": X[:, 1], "entity": X[:, 2]}
+    m = SameStoryModel.fit(f, y, names=("dense", "days", "entity"), C=1.0, interactions=True)
+    pipe = make_pipeline(PolynomialFeatures(2, interaction_only=True, include_bias=False), StandardScaler(),
+                         LogisticRegression(C=1.0, max_iter=5000)).fit(X, y)
+    assert np.abs(m.probability(f) - pipe.predict_proba(X)[:, 1]).max() < 1e-3
+    # only the signals asked for get products
+    m2 = SameStoryModel.fit(f, y, names=("dense", "days", "entity"), interactions=["days", "entity"])
+    assert [t[:2] for t in m2.interactions] == [("days", "entity")]
+    with pytest.raises(InputError, match="not among the signals fitted"):
+        SameStoryModel.fit(f, y, names=("dense", "days"), interactions=["entity"])
+    with pytest.raises(InputError, match="an interaction is"):
+        SameStoryModel(("dense",), (1.0,), 0.0, interactions=(("dense", "entity", 1.0),))
+
+
+def test_the_shipped_model_keeps_the_cross_lingual_terms_additive():
+    from storyclust.storylines.similarity import ADDITIVE
+
+    m = SameStoryModel.default()
+    assert m.interactions and all(a in m.features and b in m.features for a, b, _ in m.interactions)
+    assert not {name for a, b, _ in m.interactions for name in (a, b)} & set(ADDITIVE)
+    # fit_same_story_model fits the same form by default
+    rng = np.random.default_rng(5)
+    rows, cols = np.triu_indices(30, 1)
+    groups = np.repeat(np.arange(10), 3)
+    same = groups[rows] == groups[cols]
+    f = {"dense": np.where(same, 0.7, 0.4) + 0.15 * rng.normal(size=len(rows)), "days": rng.random(len(rows)),
+         "cross_lingual": (rng.random(len(rows)) < 0.3).astype(float)}
+    m = fit_same_story_model([(30, rows, cols, f, same, np.ones(len(rows)))], ("dense", "days", "cross_lingual"))
+    assert [t[:2] for t in m.interactions] == [("dense", "days")]
 
 
 def test_a_scikit_learn_classifier_as_the_pair_model():
@@ -388,6 +444,33 @@ def test_training_pairs_do_not_depend_on_input_order_and_refit_the_model(embedde
                                                      ("t1", "t2")}
     with pytest.raises(InputError, match="3 labels for 7 inputs"):
         est.training_pairs(arts, gold[:3])
+
+
+def test_small_input_pairs_are_the_pairs_fit_scores_on_a_handful_of_articles(embedder):
+    arts = load_articles([{"id": i, "date": d, "title": t, "text": x} for i, d, t, x in EVENTS])
+    gold = np.array([a.id[0] + ("1" if a.id in ("w4", "w5") else "") for a in arts])
+    est = StoryClusterer(embedder=embedder)
+    inputs = est.small_input_pairs(arts, gold, n_inputs=4, random_state=0)
+    assert len(inputs) == 4 and not [a for a in vars(est) if a.endswith("_")]
+    ids = [a.id for a in arts]
+    for n, rows, cols, f, same in inputs:
+        assert n == len(arts) and (rows < cols).all() and same.any()  # each input holds a storyline
+        members = sorted(set(rows.tolist()) | set(cols.tolist()))
+        assert len(rows) == len(members) * (len(members) - 1) // 2  # a handful of articles: every pair is scored
+        assert (same == (gold[rows] == gold[cols])).all()
+        # the signals are those fit computes on that input alone
+        sub = [arts[i] for i in members]
+        r2, c2, f2, _ = est.training_pairs(sub, gold[members])
+        pos = {i: k for k, i in enumerate(members)}
+        got = {(ids[i], ids[j]): round(float(v), 6) for i, j, v in zip(rows, cols, f["entity"])}
+        want = {(sub[i].id, sub[j].id): round(float(v), 6) for i, j, v in zip(r2, c2, f2["entity"])}
+        assert got == {k: want[k] if k in want else want[k[::-1]] for k in got} and len(pos) == len(members)
+    again = est.small_input_pairs(arts, gold, n_inputs=4, random_state=0)
+    assert all((a[1] == b[1]).all() and (a[2] == b[2]).all() for a, b in zip(inputs, again))
+    with pytest.raises(InputError, match="n_inputs"):
+        est.small_input_pairs(arts, gold, n_inputs=0)
+    with pytest.raises(InputError, match="at least two articles"):
+        est.small_input_pairs(arts, np.arange(len(arts)))
 
 
 def test_euclidean_with_articles_is_refused_before_embedding():

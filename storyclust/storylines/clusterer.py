@@ -218,6 +218,55 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         >>> sorted(zip(rows.tolist(), cols.tolist(), same.tolist()))
         [(0, 1, True), (2, 3, True)]
         """
+        y, articles, vectors, headlines, names = self._training_inputs(X, y, names)
+        rows, cols, features = self._pairs_of(np.arange(len(y)), articles, vectors, headlines, names)
+        return rows, cols, features, y[rows] == y[cols]
+
+    def small_input_pairs(self, X, y, n_inputs=150, random_state=None, names=None):
+        """Candidate pairs of many small inputs drawn from ``X`` and labelled by ``y``: a model must fit those too.
+
+        In a big input every candidate pair is two near neighbours; given a
+        handful of articles (up to ``n_neighbors + 1``) the clusterer scores
+        every pair, including two articles on nothing alike. A model fitted on big inputs alone has
+        never seen such pairs and can score them anyhow. Each small input
+        holds 5 to 24 articles: two to four of each of one to three
+        storylines of ``y`` (with at least two articles), the rest drawn at
+        random. ``X`` is embedded once.
+
+        Returns a list of ``(len(X), rows, cols, features, same)``, one per
+        small input, its ``rows`` and ``cols`` indexing ``X`` (``rows < cols``),
+        ready for :func:`~storyclust.storylines.similarity.fit_same_story_model`
+        once given weights.
+
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).normal(size=(40, 8))
+        >>> inputs = StoryClusterer().small_input_pairs(X, np.arange(40) // 4, n_inputs=3, random_state=0)
+        >>> [(len(np.union1d(rows, cols)), len(rows)) for n, rows, cols, f, same in inputs]
+        [(19, 149), (13, 78), (13, 78)]
+
+        Up to 16 articles (``n_neighbors + 1``), every pair is a candidate: 13 articles, 78 pairs.
+        """
+        if int(n_inputs) < 1:
+            raise InputError(f"n_inputs must be at least 1, got {n_inputs!r}", field="n_inputs")
+        y, articles, vectors, headlines, names = self._training_inputs(X, y, names)
+        rng = np.random.default_rng(random_state)
+        labels, counts = np.unique(y, return_counts=True)
+        stories = labels[counts >= 2]
+        if not len(stories):
+            raise InputError("small inputs need storylines of at least two articles in y", field="y")
+        out = []
+        for _ in range(int(n_inputs)):
+            size = int(rng.integers(5, 25))
+            picked = rng.choice(stories, min(len(stories), int(rng.integers(1, 4))), replace=False)
+            idx = [i for s in picked for i in rng.permutation(np.flatnonzero(y == s))[:int(rng.integers(2, 5))]]
+            fill = rng.choice(len(y), min(len(y), max(0, size - len(idx))), replace=False)
+            idx = np.array(list(dict.fromkeys(idx + fill.tolist())))
+            rows, cols, features = self._pairs_of(idx, articles, vectors, headlines, names)
+            out.append((len(y), rows, cols, features, y[rows] == y[cols]))
+        return out
+
+    def _training_inputs(self, X, y, names):
+        """Checked labels, the embedded input and the signal names for ``training_pairs`` and ``small_input_pairs``."""
         self._check_params()
         y = np.asarray(y)
         if len(y) != len(X):  # checked before anything is embedded
@@ -225,11 +274,14 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         articles, vectors, headlines, _ = self._inputs(X, {}, fitting=False)
         if names is None:
             names = [f for f in FEATURES if f != "support"] if articles is not None else ["dense"]
-        order = _order(vectors, articles)
+        return y, articles, vectors, headlines, names
+
+    def _pairs_of(self, idx, articles, vectors, headlines, names):
+        """Candidate pairs and signals of the input made of rows ``idx``, as ``fit`` scores them (rows index ``X``)."""
+        order = idx[_order(vectors[idx], None if articles is None else [articles[i] for i in idx])]
         rows, cols, features = self._story_pairs(vectors[order], [articles[i] for i in order] if articles else None,
                                                  None if headlines is None else headlines[order], names)
-        rows, cols = np.minimum(order[rows], order[cols]), np.maximum(order[rows], order[cols])
-        return rows, cols, features, y[rows] == y[cols]
+        return np.minimum(order[rows], order[cols]), np.maximum(order[rows], order[cols]), features
 
     def _inputs(self, X, timings: dict, fitting: bool):
         """``(articles or None, unit vectors, headline vectors or None, linkage)`` of the input.
