@@ -37,7 +37,8 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
        probability that a candidate pair is one storyline, from the vector
        and headline cosines, shared names and numbers (rare names counted
        apart), the ages given, the date gap, whether both come from one site,
-       and how near each is to the other compared to its other neighbours.
+       and how near each is to the other compared to its other neighbours
+       (and products of two of these).
     3. :func:`~storyclust.storylines.linkage.average_linkage`: groups whose
        scored pairs average a probability of at least ``threshold``.
 
@@ -227,11 +228,11 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
 
         In a big input every candidate pair is two near neighbours; given a
         handful of articles (up to ``n_neighbors + 1``) the clusterer scores
-        every pair, including two articles on nothing alike. A model fitted on big inputs alone has
-        never seen such pairs and can score them anyhow. Each small input
-        holds 5 to 24 articles: two to four of each of one to three
-        storylines of ``y`` (with at least two articles), the rest drawn at
-        random. ``X`` is embedded once.
+        every pair, including two articles on nothing alike. A model fitted
+        on big inputs alone has never seen such pairs and can score them
+        anyhow. Each small input holds up to 24 articles: two to four of
+        each of one to three storylines of ``y`` (with at least two
+        articles), the rest drawn at random. ``X`` is embedded once.
 
         Returns a list of ``(len(X), rows, cols, features, same)``, one per
         small input, its ``rows`` and ``cols`` indexing ``X`` (``rows < cols``),

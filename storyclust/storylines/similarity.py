@@ -92,7 +92,7 @@ DEFAULT_FEATURES = tuple(f for f in FEATURES if f not in ("days_beyond_month", "
 # the date, the headline or the names would be guesses about news pairs those data do not have. ``undated`` marks
 # whole tuning sets (ECB+ and the translation pairs have no dates, GVA always has): its products would fit each set
 # apart rather than learn a rule, and leave a dated German/English pair to a part fitted on English GVA pairs only
-# (it then split the German and English reports of tests/test_storylines.py's MIXED).
+# (in an exploratory refit it split the German and English reports of tests/test_storylines.py's MIXED).
 ADDITIVE = ("undated", "cross_lingual", "cross_lingual_dense")
 _MONTH = float(np.log1p(30.0))
 
