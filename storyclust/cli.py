@@ -51,6 +51,11 @@ def cmd_cluster(args):
     clus = StoryClusterer(min_cluster_size=args.min_cluster_size, linkage=args.linkage, threshold=args.threshold,
                           min_samples=args.min_samples,
                           embedder=_embedder(args))
+    undated = sum(a.date is None for a in arts)
+    if undated:
+        which = "all" if undated == len(arts) else f"{undated} of {len(arts)}"
+        print(f"storyclust: {which} articles have no date; they are grouped by content alone (names, numbers, "
+              f"headlines), so two reports of one kind of event are kept apart only by what they say", file=sys.stderr)
     labels = clus.fit_predict(arts) if arts else []
     with _out(args.output) as fh:
         _write_jsonl(fh, ({"id": a.id, "story_id": (int(lab) if lab >= 0 else None), "title": a.headline,

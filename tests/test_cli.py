@@ -24,6 +24,7 @@ def test_cluster_and_dedup_on_the_seed(tmp_path, capsys):
     assert row["id"] == "000_282555f14cda5028" and row["story_id"] is None
     assert row["title"].startswith("Der russische Verteidigungsminister")
     assert (tmp_path / "out.storylines.jsonl").exists()
+    assert "no date" in capsys.readouterr().err  # a .txt file is undated
     assert main(["dedup", str(SEEDS), "-o", str(tmp_path / "d.jsonl")]) == 0
     assert _lines(tmp_path / "d.jsonl") == [{"id": "000_282555f14cda5028", "duplicate_of": None, "kind": None,
                                              "score": 0.0, "stage": None}]
@@ -37,7 +38,12 @@ def test_cluster_and_dedup_on_ecb_keep_every_id_once(ecb_file, ecb_records, tmp_
     stories = _lines(tmp_path / "c.storylines.jsonl")
     assert len(stories) >= 10
     assert sorted(i for s in stories for i in s["article_ids"]) == sorted(r["id"] for r in rows if r["story_id"] is not None)
-    assert "storylines" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "storylines" in err
+    # ECB+ has no dates: said once, in one line
+    assert [line for line in err.splitlines() if "no date" in line] == [
+        line for line in err.splitlines() if line.startswith("storyclust: all articles have no date")]
+    assert sum("no date" in line for line in err.splitlines()) == 1
     assert main(["dedup", str(ecb_file), "-o", str(tmp_path / "d.jsonl")]) == 0
     drows = _lines(tmp_path / "d.jsonl")
     assert [r["id"] for r in drows] == ids

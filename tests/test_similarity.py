@@ -223,7 +223,7 @@ def test_products_are_written_back_in_raw_signals():
 
 
 def test_the_shipped_model_keeps_the_cross_lingual_terms_additive():
-    from storyclust.storylines.similarity import ADDITIVE
+    from storyclust.storylines import ADDITIVE
 
     m = SameStoryModel.default()
     assert m.interactions and all(a in m.features and b in m.features for a, b, _ in m.interactions)
@@ -412,9 +412,11 @@ def test_average_linkage_on_bare_vectors():
 def test_story_pairs_match_the_clusterer(embedder):
     arts = load_articles([{"id": i, "date": d, "title": t, "text": x} for i, d, t, x in EVENTS])
     e = embedder.embed_articles(arts)
-    rows, cols, f = story_pairs(e.vectors, arts, headlines=e.headline_vectors)
+    m = SameStoryModel.default()
+    rows, cols, f = story_pairs(e.vectors, arts, headlines=e.headline_vectors, support=m.support)
+    assert tuple(f) == m.features  # with its first stage given, the default signals include support
     est = StoryClusterer(embedder=embedder).fit(arts)  # arts are already in id order
-    p = SameStoryModel.default().probability(f)
+    p = m.probability(f)
     assert np.allclose(est.same_story_[rows, cols].A1, p)
     assert datetime(2016, 11, 24) == est.storylines_[0].start
 

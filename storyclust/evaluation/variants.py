@@ -1,0 +1,92 @@
+"""Labelled inputs shaped like real crawls: dates or titles removed, one article per story, corpora mixed.
+
+Benchmarks built from well-curated corpora flatter a storyline model: every
+article is dated and titled, and every event has several reports. A day's
+crawl is mostly one-off reports, often without dates or titles. These
+functions make such inputs from labelled data, so that a model can be fitted
+and checked on them (``benchmarks/storylines.py``). Articles are copied,
+never changed in place; labels travel with them.
+
+>>> from datetime import datetime
+>>> from storyclust import Article
+>>> arts = [Article(f"a{i}", "text", title="t", date=datetime(2016, 1, i + 1)) for i in range(4)]
+>>> [a.date for a in without_dates(arts, share=1.0)]
+[None, None, None, None]
+>>> [a.title for a in without_titles(arts)]
+[None, None, None, None]
+>>> kept, y = one_per_story(arts, ["x", "x", "y", "z"], random_state=0)
+>>> y.tolist()
+['x', 'y', 'z']
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Sequence
+
+import numpy as np
+
+from ..documents import Article
+from ..errors import InputError
+
+__all__ = ["crawl_mixture", "one_per_story", "without_dates", "without_titles"]
+
+
+def _copy(article: Article, **changes) -> Article:
+    """A shallow copy with ``changes``; the cleaned text is recomputed only when the title changes."""
+    new = copy.copy(article)
+    new.extra = dict(article.extra)
+    for k, v in changes.items():
+        setattr(new, k, v)
+    if "title" in changes:
+        new.__dict__.pop("cleaned", None)
+    return new
+
+
+def _check_share(share: float) -> float:
+    if not isinstance(share, (int, float)) or not 0 <= share <= 1:
+        raise InputError(f"share must be between 0 and 1, got {share!r}", field="share")
+    return float(share)
+
+
+def without_dates(articles: Sequence[Article], share: float = 1.0, random_state=None) -> list[Article]:
+    """Copies of ``articles`` with the date removed from ``share`` of them (picked at random)."""
+    share = _check_share(share)
+    drop = np.random.default_rng(random_state).random(len(articles)) < share
+    return [_copy(a, date=None) if d else a for a, d in zip(articles, drop)]
+
+
+def without_titles(articles: Sequence[Article], share: float = 1.0, random_state=None) -> list[Article]:
+    """Copies of ``articles`` with the given title removed from ``share`` of them (the body is kept as it is)."""
+    share = _check_share(share)
+    drop = np.random.default_rng(random_state).random(len(articles)) < share
+    return [_copy(a, title=None) if d else a for a, d in zip(articles, drop)]
+
+
+def one_per_story(articles: Sequence[Article], labels, random_state=None) -> tuple[list[Article], np.ndarray]:
+    """One article drawn at random from each story of ``labels``: an input in which nothing should be linked."""
+    labels = np.asarray(labels)
+    if len(labels) != len(articles):
+        raise InputError(f"{len(labels)} labels for {len(articles)} articles", field="labels")
+    rng = np.random.default_rng(random_state)
+    picked = sorted(int(rng.choice(np.flatnonzero(labels == s))) for s in np.unique(labels))
+    return [articles[i] for i in picked], labels[picked]
+
+
+def crawl_mixture(parts: Sequence[tuple[Sequence[Article], Sequence]], undated_share: float = 1.0,
+                  random_state=None) -> tuple[list[Article], np.ndarray]:
+    """Several labelled corpora as one input, with dates removed from ``undated_share`` of the articles (all by default).
+
+    ``parts`` holds ``(articles, labels)`` per corpus; labels are made
+    distinct across corpora (``"<part>:<label>"``), so a story never spans
+    two corpora. ``labels=None`` marks a corpus whose articles each stand
+    alone (a label of its own per article).
+    """
+    arts, gold = [], []
+    for k, (part, labels) in enumerate(parts):
+        labels = [f"{k}:single:{i}" for i in range(len(part))] if labels is None else [f"{k}:{x}" for x in labels]
+        if len(labels) != len(part):
+            raise InputError(f"part {k}: {len(labels)} labels for {len(part)} articles", field="parts")
+        arts += list(part)
+        gold += labels
+    return without_dates(arts, undated_share, random_state), np.array(gold)

@@ -1,0 +1,121 @@
+"""Fitting a same-story model on labelled candidate pairs, as the shipped one was fitted.
+
+:func:`crawl_pair_sets` gives the pairs of a labelled corpus *and* of inputs
+shaped like real crawls made from it (dates or titles removed, one article
+per story), so that the model is right where same-story pairs are rare;
+:func:`fit_same_story_model` fits a model on any such sets.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import InputError
+from ..evaluation.variants import one_per_story, without_dates, without_titles
+from .model import PairClassifier, SameStoryModel
+from .signals import FEATURES, support_signal
+
+__all__ = ["CRAWL_VARIANTS", "crawl_pair_sets", "fit_same_story_model"]
+
+# The inputs crawl_pair_sets makes from a corpus. A day's crawl mixes dated and undated, titled and untitled
+# pages, and most of its articles are the only report of their event ("one_per_story").
+CRAWL_VARIANTS = ("given", "undated", "half_undated", "untitled", "untitled_undated", "one_per_story",
+                  "one_per_story_undated")
+
+
+def fit_same_story_model(pair_sets: Sequence[tuple], names: Sequence[str] = FEATURES, C: float = 10.0,
+                         estimator=None, interactions: bool | Sequence[str] = True
+                         ) -> "SameStoryModel | PairClassifier":
+    """Fit a same-story model on labelled candidate pairs of one or more article sets.
+
+    ``pair_sets`` holds ``(n_articles, rows, cols, features, same, weight)``
+    per set: its candidate pairs and their signals (:func:`story_pairs`, with
+    every name but ``support``), whether each pair is one storyline, and a
+    weight per pair (relative: rescaled to average 1 over all pairs). With ``support`` in ``names`` the fit has two stages: a
+    model without it, then the model with ``support`` computed from the first.
+    The model is a :class:`SameStoryModel` (logistic regression, inverse
+    regularisation ``C``; ``interactions`` as in :meth:`SameStoryModel.fit`,
+    by default a weight for the product of every two signals but those in
+    :data:`ADDITIVE`, as in the shipped model), or with ``estimator`` (an
+    unfitted scikit-learn classifier taking ``sample_weight``) a
+    :class:`PairClassifier` around a fitted clone of it.
+
+    >>> rows, cols = np.array([0, 0, 1, 2, 3]), np.array([1, 2, 2, 3, 4])
+    >>> f = {"dense": np.array([0.9, 0.8, 0.85, 0.2, 0.3])}
+    >>> m = fit_same_story_model([(5, rows, cols, f, np.array([1, 1, 1, 0, 0]), np.ones(5))], ("dense", "support"))
+    >>> m.features, m.support.features
+    (('dense', 'support'), ('dense',))
+    """
+    names = tuple(names)
+    if not pair_sets:
+        raise InputError("no pair sets to fit on", field="pair_sets")
+    first = None
+    if "support" in names:
+        first_inter = (interactions if isinstance(interactions, bool)
+                       else [f for f in interactions if f != "support"])  # the first stage has no support signal
+        first = fit_same_story_model(pair_sets, tuple(f for f in names if f != "support"), C, estimator, first_inter)
+    feats, same, weights = {f: [] for f in names}, [], []
+    for n, rows, cols, f, s, w in pair_sets:
+        for name in names:
+            feats[name].append(support_signal(n, rows, cols, first.probability(f)) if name == "support" else f[name])
+        same.append(np.asarray(s))
+        weights.append(np.asarray(w, dtype=np.float64))
+    feats = {k: np.concatenate(v) for k, v in feats.items()}
+    same, weights = np.concatenate(same), np.concatenate(weights)
+    weights = weights * (len(weights) / weights.sum())  # relative weights: C means the same whatever their scale
+    if estimator is None:
+        return SameStoryModel.fit(feats, same, names, weights, C, support=first, interactions=interactions)
+    return PairClassifier.fit(estimator, feats, same, names, weights, support=first)
+
+
+
+def crawl_pair_sets(clusterer, articles, labels, variants: Sequence[str] = CRAWL_VARIANTS, random_state=0,
+                    small_inputs: int = 150, small_weight: float = 0.05, one_per_story_weight: float = 2.0
+                    ) -> list[tuple]:
+    """Weighted candidate pairs of a labelled corpus and of crawl-like inputs made from it.
+
+    For each of ``variants`` (from :data:`CRAWL_VARIANTS`) the corpus is
+    changed accordingly (:mod:`storyclust.evaluation.variants`) and its
+    candidate pairs are scored as ``clusterer`` (a
+    :class:`~storyclust.storylines.clusterer.StoryClusterer`) would score
+    them. Each variant weighs 1 in total, ``one_per_story_weight`` for the
+    one-per-story ones (where every pair is two stories: the base rate of a
+    real crawl). ``"given"`` and ``"undated"`` also add ``small_inputs``
+    small inputs (:meth:`StoryClusterer.small_input_pairs`) weighing
+    ``small_weight`` in total. Variants that would not change the corpus (it
+    has no dates, no titles) are skipped. Returns
+    ``(n, rows, cols, features, same, weights)`` tuples for
+    :func:`fit_same_story_model`; rows index the variant's own articles.
+    """
+    unknown = [v for v in variants if v not in CRAWL_VARIANTS]
+    if unknown:
+        raise InputError(f"unknown variants {unknown}; choose from {CRAWL_VARIANTS}", field="variants")
+    labels = np.asarray(labels)
+    if len(labels) != len(articles):
+        raise InputError(f"{len(labels)} labels for {len(articles)} articles", field="labels")
+    dated = any(a.date is not None for a in articles)
+    titled = any(a.title for a in articles)
+    out = []
+    for k, variant in enumerate(variants):
+        if ("undated" in variant and not dated) or ("untitled" in variant and not titled):
+            continue
+        arts, y = list(articles), labels
+        seed = None if random_state is None else random_state + k
+        if variant.startswith("one_per_story"):
+            arts, y = one_per_story(arts, y, random_state=seed)
+        if "untitled" in variant:
+            arts = without_titles(arts)
+        if variant.endswith("undated"):
+            arts = without_dates(arts, share=0.5 if variant == "half_undated" else 1.0, random_state=seed)
+        rows, cols, f, same = clusterer.training_pairs(arts, y)
+        if not len(rows):
+            continue
+        weight = one_per_story_weight if variant.startswith("one_per_story") else 1.0
+        out.append((len(arts), rows, cols, f, same, np.full(len(rows), weight / len(rows))))
+        if variant in ("given", "undated") and small_inputs:
+            drawn = clusterer.small_input_pairs(arts, y, small_inputs, random_state=seed)
+            n_pairs = sum(len(r) for _, r, *_ in drawn)
+            out += [(n, r, c, g, s, np.full(len(r), small_weight / n_pairs)) for n, r, c, g, s in drawn]
+    return out
