@@ -45,7 +45,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from storyclust import Article, Embedder, StoryClusterer, StoryIndex, find_related, load_articles  # noqa: E402
 from storyclust.evaluation import (clustering_scores, crawl_mixture, mixed_groups, one_per_story,  # noqa: E402
                                    reliability_table, share_linked, without_dates, without_titles)
-from storyclust.storylines import DEFAULT_FEATURES, FEATURES, average_linkage, fit_same_story_model  # noqa: E402
+from storyclust.storylines import (DEFAULT_FEATURES, FEATURES, average_linkage, fit_same_story_model,  # noqa: E402
+                                   support_signal)
 from storyclust.storylines.fitting import CRAWL_VARIANTS, crawl_pair_sets  # noqa: E402
 from storyclust.storylines.model import DEFAULT_ARTICLE_MODEL, DEFAULT_VECTOR_MODEL  # noqa: E402
 
@@ -580,6 +581,7 @@ def two_towns(embedder, models):
 def error_sources(arts, gold, embedder) -> str:
     """How far the candidate pairs could go, and how many of the default model's links join two pages of one site."""
     rows, cols, f, same = StoryClusterer(embedder=embedder).training_pairs(arts, gold)
+    f["support"] = support_signal(len(arts), rows, cols, DEFAULT_ARTICLE_MODEL.support.probability(f))
     p = DEFAULT_ARTICLE_MODEL.probability(f)
     ceiling = clustering_scores(gold, average_linkage(len(arts), rows, cols, same.astype(float)))["bcubed_f1"]
     linked = p >= 0.5

@@ -53,7 +53,7 @@ gets these signals:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 from scipy.sparse import coo_matrix, spmatrix
@@ -63,6 +63,9 @@ from ..documents import Article, guess_language
 from ..errors import InputError
 from .entities import ages, entity_matrix, entity_terms, rare_term_matrix
 from .knn_graph import candidate_pairs
+
+if TYPE_CHECKING:
+    from .model import PairClassifier, SameStoryModel
 
 __all__ = ["DEFAULT_FEATURES", "FEATURES", "ArticleSignals", "article_signals", "pair_features", "story_pairs",
            "support_signal"]
