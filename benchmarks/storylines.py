@@ -137,9 +137,9 @@ def fit_models(tuning: list, specs, embedder):
             crawl += cross
             given += cross
             continue
-        crawl += crawl_pair_sets(est, arts, gold, variants)
-        if "given" in variants:
-            given += crawl_pair_sets(est, arts, gold, ("given",))
+        by_variant = {v: crawl_pair_sets(est, arts, gold, (v,)) for v in variants}
+        crawl += [s for v in variants for s in by_variant[v]]
+        given += by_variant.get("given", [])
     models = {}
     for spec in specs:
         if spec[0] == NONLINEAR:
@@ -180,9 +180,6 @@ def run_storyclust(arts, gold, embedder, **params):
 # ----------------------------------------------------------------------------- baselines
 
 def tfidf_avglink(texts, thresholds):
-    if len(texts) < 2:
-        yield from ((f"distance_threshold={t:.2f}", np.zeros(len(texts), dtype=int)) for t in thresholds)
-        return
     m = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit_transform(texts)
     dist = np.clip(1.0 - (m @ m.T).toarray(), 0, None)
     np.fill_diagonal(dist, 0)
@@ -226,9 +223,7 @@ def baseline_runs(name, texts, vecs, mask, only=None):
 
 
 def baseline_labels(name, texts, vecs, setting):
-    """Labels of baseline ``name`` at ``setting`` on all of ``texts`` (HDBSCAN needs a few rows: fewer stay alone)."""
-    if len(texts) < 6 and not name.startswith("TF-IDF"):
-        return np.full(len(texts), -1)
+    """Labels of baseline ``name`` at ``setting`` on all of ``texts``."""
     return dict(baseline_runs(name, texts, vecs, np.ones(len(texts), bool), only=setting))[setting]
 
 
@@ -295,10 +290,9 @@ def real_input(datasets, gnad, settings, baselines, emb, base_emb, models):
     ]
     ours = [("**storyclust (defaults)**", None), ("storyclust, one stage fitted on the corpora as given",
                                                  models[(AS_GIVEN, ONE_STAGE)])]
-    rows, scores, calib = [], {}, ([], [])
+    rows, scores, calib, baseline_memo = [], {}, ([], []), {}
     for name, arts, gold, kind, by in inputs:
         texts = [a.cleaned.full for a in arts]
-        vecs = bvecs(arts)
         runs = []
         for label, model in ours:
             est = StoryClusterer(embedder=emb, model=model, random_state=0).fit(arts)
@@ -307,8 +301,11 @@ def real_input(datasets, gnad, settings, baselines, emb, base_emb, models):
                 p, same = pair_truth(est, gold)
                 calib[0].append(p)
                 calib[1].append(same)
-        runs += [(f"baseline: {b}", baseline_labels(b, texts, vecs, settings[(kind, b)]), settings[(kind, b)])
-                 for b in baselines]
+        key = (kind, tuple(texts))  # baselines read no dates: an undated copy of an input gives the same labels
+        if key not in baseline_memo:
+            vecs = bvecs(arts)
+            baseline_memo[key] = [baseline_labels(b, texts, vecs, settings[(kind, b)]) for b in baselines]
+        runs += [(f"baseline: {b}", lab, settings[(kind, b)]) for b, lab in zip(baselines, baseline_memo[key])]
         for label, lab, setting in runs:
             sc = clustering_scores(gold, lab)
             row = {"input": f"{name} ({len(arts)} articles)", "method": label, "bcubed_p": sc["bcubed_p"],

@@ -1,5 +1,5 @@
-"""Quality against gold labels: BCubed, ARI and NMI of storylines; linked and mixed groups; retrieval ranks;
-calibration of pair probabilities."""
+"""Quality against gold labels: BCubed, ARI and NMI of storylines; linked and mixed groups; calibration of
+pair probabilities."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.metrics.cluster import contingency_matrix
 
 __all__ = ["bcubed", "clustering_scores", "mixed_groups", "noise_as_singletons", "reliability_table",
-           "retrieval_scores", "share_linked"]
+           "share_linked"]
 
 
 def noise_as_singletons(labels) -> np.ndarray:
@@ -59,9 +59,10 @@ def share_linked(pred) -> float:
     >>> share_linked([-1, 0, 0, 1, 2])
     0.4
     """
-    pred = noise_as_singletons(pred)
-    size = np.bincount(np.unique(pred, return_inverse=True)[1])
-    return float(np.mean(size[np.unique(pred, return_inverse=True)[1]] >= 2)) if len(pred) else 0.0
+    if not len(pred):
+        return 0.0
+    group = np.unique(noise_as_singletons(pred), return_inverse=True)[1]
+    return float(np.mean(np.bincount(group)[group] >= 2))
 
 
 def mixed_groups(classes, pred) -> tuple[int, int]:
@@ -74,27 +75,6 @@ def mixed_groups(classes, pred) -> tuple[int, int]:
     groups = [classes[pred == g] for g in np.unique(pred[pred != -1])]
     groups = [c for c in groups if len(c) >= 2]
     return len(groups), sum(len(set(c.tolist())) > 1 for c in groups)
-
-
-def retrieval_scores(ranked: list, relevant: list, k: int = 5) -> dict:
-    """acc@1, recall@k and MRR of ranked id lists against sets of relevant ids (queries without any skipped).
-
-    recall@k is ``|top k ∩ relevant| / min(k, |relevant|)``: 1 when the top k are as
-    relevant as they can be. MRR is the mean reciprocal rank of the first relevant id (0 if none is ranked).
-
-    >>> retrieval_scores([["a", "b"], ["c", "d"]], [{"a"}, {"d", "e"}], k=2)
-    {'acc@1': 0.5, 'recall@2': 0.75, 'mrr': 0.75, 'queries': 2}
-    """
-    acc, rec, rr = [], [], []
-    for ids, rel in zip(ranked, relevant):
-        if not rel:
-            continue
-        acc.append(bool(ids) and ids[0] in rel)
-        rec.append(len(set(ids[:k]) & rel) / min(k, len(rel)))
-        rr.append(next((1.0 / (i + 1) for i, x in enumerate(ids) if x in rel), 0.0))
-    n = len(acc)
-    return {"acc@1": float(np.mean(acc)) if n else float("nan"), f"recall@{k}": float(np.mean(rec)) if n else float("nan"),
-            "mrr": float(np.mean(rr)) if n else float("nan"), "queries": n}
 
 
 def reliability_table(probability, same, bins=(0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0)) -> list[dict]:

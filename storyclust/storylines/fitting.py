@@ -98,11 +98,12 @@ def crawl_pair_sets(clusterer, articles, labels, variants: Sequence[str] = CRAWL
     dated = any(a.date is not None for a in articles)
     titled = any(a.title for a in articles)
     out = []
-    for k, variant in enumerate(variants):
+    for variant in variants:
         if ("undated" in variant and not dated) or ("untitled" in variant and not titled):
             continue
         arts, y = list(articles), labels
-        seed = None if random_state is None else random_state + k
+        # a seed per kind of variant, so that a variant is drawn alike whichever others are asked for
+        seed = None if random_state is None else random_state + CRAWL_VARIANTS.index(variant)
         if variant.startswith("one_per_story"):
             arts, y = one_per_story(arts, y, random_state=seed)
         if "untitled" in variant:
