@@ -14,7 +14,7 @@ from pathlib import Path
 
 from collections import Counter
 
-from . import Embedder, StoryClusterer, StoryIndex, find_related, load_articles
+from . import Article, Embedder, StoryClusterer, StoryIndex, find_related, load_articles
 from .dedup import Deduplicator, find_paragraph_reuse
 from .documents import iter_articles
 from .errors import StoryclustError
@@ -123,7 +123,8 @@ def _query(args, arts_by_id=None):
 
 
 def _related_rows(hits):
-    return ({"id": h.id, "score": round(h.score, 6), "date": h.date, "title": h.title} for h in hits)
+    return ({"id": h.id, "score": round(h.score, 6), "cosine": None if h.cosine is None else round(h.cosine, 6),
+             "date": h.date, "title": h.title} for h in hits)
 
 
 def cmd_related(args):
@@ -147,9 +148,17 @@ def cmd_index_build(args):
 
 
 def cmd_index_query(args):
-    q = _query(args)
-    emb = _embedder(args)
-    idx = StoryIndex.load(args.index, model=emb.fingerprint)
+    if args.query is None and args.id is not None:  # an indexed article: its stored vectors and evidence
+        emb = _embedder(args)
+        idx = StoryIndex.load(args.index, model=emb.fingerprint)
+        if args.id not in idx:
+            raise StoryclustError(f"id {args.id!r} is not in the index {args.index}")
+        meta = idx.metadata(args.id)
+        q = Article(args.id, "", title=meta["title"], date=meta["date"])
+    else:
+        q = _query(args)
+        emb = _embedder(args)
+        idx = StoryIndex.load(args.index, model=emb.fingerprint)
     hits = find_related(idx, q, emb, k=args.k, since=args.since, until=args.until)
     with _out(args.output) as fh:
         _write_jsonl(fh, _related_rows(hits))

@@ -58,6 +58,11 @@ def test_index_build_query_and_related(ecb_file, tmp_path, capsys):
     assert main(["related", str(ecb_file), "--id", "36_1ecb", "-k", "2"]) == 0
     rel = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["id"].split("_")[0] for r in rel] == ["36", "36"]
+    # an id of the saved index is answered from its stored vectors and evidence, as `related --id` answers
+    assert main(["index", "query", str(tmp_path / "ix"), "--id", "36_1ecb", "-k", "2"]) == 0
+    assert [json.loads(line)["id"] for line in capsys.readouterr().out.splitlines()] == [r["id"] for r in rel]
+    assert main(["index", "query", str(tmp_path / "ix"), "--id", "nope"]) == 2
+    assert "'nope' is not in the index" in capsys.readouterr().err
 
 
 def test_bad_input_exits_2_with_a_message_and_no_traceback(tmp_path):

@@ -67,7 +67,7 @@ def test_load_refuses_other_format_versions(tmp_path):
     idx = StoryIndex(8, "m@1")
     idx.add(["a"], _vecs(1), model="m@1")
     idx.save(tmp_path)
-    meta = (tmp_path / "meta.json").read_text().replace('"format_version": 1', '"format_version": 99')
+    meta = (tmp_path / "meta.json").read_text().replace(f'"format_version": {si.FORMAT_VERSION}', '"format_version": 99')
     (tmp_path / "meta.json").write_text(meta)
     with pytest.raises(InputError, match="format version 99.*rebuild"):
         StoryIndex.load(tmp_path)

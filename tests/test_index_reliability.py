@@ -47,8 +47,8 @@ def test_save_killed_at_random_moments_leaves_old_or_new_state(tmp_path):
     assert len(seen) >= 25
     # interrupted saves leave temporaries and index files; the next save clears them
     _save(path, 7)
-    assert sorted(p.name for p in path.iterdir() if not p.name.startswith("index-")) == ["meta.json"]
-    assert len(list(path.glob("index-*.faiss"))) == 1
+    assert sorted(p.name for p in path.iterdir() if not p.name.startswith(("index-", "headlines-"))) == ["meta.json"]
+    assert len(list(path.glob("index-*.faiss"))) == len(list(path.glob("headlines-*.faiss"))) == 1
 
 
 def test_concurrent_searches_while_one_thread_adds_and_removes():

@@ -1,5 +1,5 @@
 """Quality against gold labels: BCubed, ARI and NMI of storylines; linked and mixed groups; calibration of
-pair probabilities."""
+pair probabilities; related-story retrieval."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import numpy as np
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.metrics.cluster import contingency_matrix
 
-__all__ = ["bcubed", "clustering_scores", "mixed_groups", "noise_as_singletons", "reliability_table",
-           "share_linked"]
+__all__ = ["bcubed", "clustering_scores", "lookup_scores", "mixed_groups", "noise_as_singletons",
+           "reliability_table", "retrieval_scores", "share_linked"]
 
 
 def noise_as_singletons(labels) -> np.ndarray:
@@ -92,3 +92,55 @@ def reliability_table(probability, same, bins=(0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0
             rows.append({"predicted": f"{bins[b]:.1f}–{bins[b + 1]:.1f}", "pairs": int(m.sum()),
                          "mean predicted": float(p[m].mean()), "observed same-story rate": float(same[m].mean())})
     return rows
+
+
+def retrieval_scores(results, labels, k: int = 5) -> dict:
+    """How well ranked results find the other articles of each query's story.
+
+    ``results`` maps each query id to its ranked result ids (the query
+    itself left out); ``labels`` maps every article id to its story. Over the
+    queries whose story has another article: ``recall@k`` is
+    ``|top k ∩ same story| / min(k, |same story|)``, ``acc@1`` the share whose
+    first result is of the story, ``mrr`` the mean of 1 / rank of the first
+    such result (0 when none is returned).
+
+    >>> retrieval_scores({"a": ["b", "c"], "c": ["a", "b"]}, {"a": 1, "b": 1, "c": 2}, k=2)
+    {'queries': 1, 'recall@2': 1.0, 'acc@1': 1.0, 'mrr': 1.0}
+    """
+    size = {}
+    for story in labels.values():
+        size[story] = size.get(story, 0) + 1
+    recall, first, rr = [], [], []
+    for q, ranked in results.items():
+        others = size[labels[q]] - 1
+        if others < 1:
+            continue
+        same = [labels[r] == labels[q] for r in ranked]
+        recall.append(sum(same[:k]) / min(k, others))
+        first.append(bool(same[:1] and same[0]))
+        rr.append(1.0 / (same.index(True) + 1) if True in same else 0.0)
+    n = len(recall)
+    return {"queries": n, f"recall@{k}": float(np.mean(recall)) if n else float("nan"),
+            "acc@1": float(np.mean(first)) if n else float("nan"), "mrr": float(np.mean(rr)) if n else float("nan")}
+
+
+def lookup_scores(results, targets, equivalent=None) -> dict:
+    """How well queries made from an article (its headline, a name) find that article.
+
+    ``results`` maps each query key to its ranked result ids, ``targets`` each
+    key to the article it was made from. ``equivalent`` optionally maps a key
+    to other ids that answer it as well (copies with the identical headline).
+    Gives ``acc@1`` and ``mrr`` (0 when the target is not returned).
+
+    >>> lookup_scores({"q1": ["a", "b"], "q2": ["a", "b"]}, {"q1": "a", "q2": "b"})
+    {'queries': 2, 'acc@1': 0.5, 'mrr': 0.75}
+    """
+    equivalent = equivalent or {}
+    first, rr = [], []
+    for key, ranked in results.items():
+        good = {targets[key], *equivalent.get(key, ())}
+        pos = next((i for i, r in enumerate(ranked) if r in good), None)
+        first.append(pos == 0)
+        rr.append(0.0 if pos is None else 1.0 / (pos + 1))
+    return {"queries": len(first), "acc@1": float(np.mean(first)) if first else float("nan"),
+            "mrr": float(np.mean(rr)) if rr else float("nan")}

@@ -8,6 +8,7 @@ import os
 import tempfile
 import threading
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,11 +19,14 @@ import numpy as np
 
 from ..errors import InputError, ModelMismatchError
 from .factory import EXACT_MAX, build_faiss_index, choose_factory
+from .terms import TermIndex
 
 __all__ = ["StoryIndex", "Hit", "FORMAT_VERSION"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _META_FIELDS = ("date", "source", "lang", "title")
+# What related-story reranking reads besides the metadata (see :meth:`StoryIndex.add_articles`).
+_EVIDENCE_FIELDS = ("site", "ages", "titled", "terms")
 
 
 def _locked(method):
@@ -36,7 +40,12 @@ def _locked(method):
 
 @dataclass(frozen=True)
 class Hit:
-    """One search result: an article id, its cosine similarity to the query, and its metadata."""
+    """One search result: an article id, its score, and its metadata.
+
+    ``score`` is the cosine similarity to the query for :meth:`StoryIndex.search`,
+    the BM25 score for :meth:`StoryIndex.search_terms`, and the same-story
+    probability for :func:`~storyclust.find_related` (which also gives the ``cosine``).
+    """
 
     id: str
     score: float
@@ -44,6 +53,7 @@ class Hit:
     source: str | None = None
     lang: str | None = None
     title: str | None = None
+    cosine: float | None = None
 
 
 class StoryIndex:
@@ -81,7 +91,12 @@ class StoryIndex:
       one batched search over the cores).
     - :meth:`save` is atomic: after a crash at any moment, :meth:`load` gives
       the previously saved state or the new one, never a mix.
-    - Nothing is unpickled: the folder holds a FAISS index file and JSON.
+    - Nothing is unpickled: the folder holds FAISS index files and JSON.
+
+    Besides the article vectors it keeps each article's headline vector and
+    the evidence :func:`~storyclust.find_related` reranks with (entity terms
+    and headline words in a BM25 :class:`~storyclust.index.terms.TermIndex`,
+    site, ages).
     """
 
     def __init__(self, dim: int, model: str, *, factory: str = "auto", nprobe: int = 16):
@@ -95,6 +110,8 @@ class StoryIndex:
         self.factory = factory
         self.nprobe = nprobe
         self._index = None
+        self._headlines = None               # headline vectors, exact search, same faiss ids
+        self._terms = TermIndex()
         self._factory_used: str | None = None
         self._ids: dict[str, int] = {}       # article id -> faiss id
         self._rows: dict[int, dict] = {}     # faiss id -> {"id": ..., metadata}
@@ -122,12 +139,15 @@ class StoryIndex:
         return self._factory_used
 
     @_locked
-    def add(self, ids: Sequence[str], vectors: np.ndarray, *, model: str, metadata: Sequence[dict] | None = None) -> None:
+    def add(self, ids: Sequence[str], vectors: np.ndarray, *, model: str, metadata: Sequence[dict] | None = None,
+            headline_vectors: np.ndarray | None = None) -> None:
         """Add vectors under article ids.
 
         ``model`` is the fingerprint of the model that made ``vectors`` and
         must equal the index's. ``metadata`` is one dict per id with any of
-        ``date``, ``source``, ``lang``, ``title``.
+        ``date``, ``source``, ``lang``, ``title`` and the evidence fields
+        ``site``, ``ages`` (list of str), ``titled`` (bool) and ``terms``
+        ({term: count}). ``headline_vectors`` default to ``vectors``.
         """
         if model != self.model:
             raise ModelMismatchError(
@@ -150,28 +170,39 @@ class StoryIndex:
                 raise InputError("id is already in the index; remove it first to replace it",
                                  where=f"id {i!r}", field="id")
             seen.add(i)
+        heads = vectors if headline_vectors is None else np.ascontiguousarray(headline_vectors, dtype=np.float32)
+        if heads.shape != vectors.shape or not np.isfinite(heads).all():
+            raise InputError(f"headline_vectors must be finite with shape {vectors.shape}, got {heads.shape}",
+                             field="headline_vectors")
         if not ids:
             return
         faiss_ids = np.arange(self._next, self._next + len(ids), dtype=np.int64)
         self._ensure_index(len(self) + len(ids), vectors)
         self._index.add_with_ids(_unit(vectors), faiss_ids)
+        if self._headlines is None:
+            self._headlines = build_faiss_index("Flat", self.dim)
+        self._headlines.add_with_ids(_unit(heads), faiss_ids)
         for k, (i, fid) in enumerate(zip(ids, faiss_ids.tolist())):
             meta = dict(metadata[k]) if metadata is not None else {}
             row = {"id": i}
-            row.update({f: meta.get(f) for f in _META_FIELDS})
+            row.update({f: meta.get(f) for f in _META_FIELDS + _EVIDENCE_FIELDS})
+            row["terms"] = {str(t): int(c) for t, c in (row["terms"] or {}).items()}
+            row["ages"] = sorted(row["ages"] or ())
             self._ids[i] = fid
             self._rows[fid] = row
+            self._terms.add(fid, row["terms"])
         self._next += len(ids)
 
     def add_articles(self, articles, embedder, embeddings=None) -> None:
-        """Embed articles (or take their precomputed ``embeddings``) and add them with their metadata."""
+        """Embed articles (or take their precomputed ``embeddings``) and add them with their metadata and evidence."""
         if embedder.fingerprint != self.model:
             raise ModelMismatchError(
                 f"the embedder is {embedder.fingerprint!r} but the index holds vectors from {self.model!r}")
         articles = list(articles)
-        vecs = embeddings.vectors if embeddings is not None else embedder.embed_articles(articles).vectors
-        meta = [{"date": a.date, "source": a.source, "lang": a.lang, "title": a.headline} for a in articles]
-        self.add([a.id for a in articles], vecs, model=embedder.fingerprint, metadata=meta)
+        emb = embeddings if embeddings is not None else embedder.embed_articles(articles)
+        meta = [article_evidence(a) for a in articles]
+        self.add([a.id for a in articles], emb.vectors, model=embedder.fingerprint, metadata=meta,
+                 headline_vectors=emb.headline_vectors)
 
     def _ensure_index(self, n_after: int, new_vectors: np.ndarray) -> None:
         if self._index is None:
@@ -207,9 +238,10 @@ class StoryIndex:
             raise InputError(f"not in the index: {missing[:5]}", field="id")
         fids = np.array([self._ids.pop(i) for i in ids], dtype=np.int64)
         for f in fids.tolist():
-            del self._rows[f]
+            self._terms.remove(f, self._rows.pop(f)["terms"])
         if len(fids):
             self._index.remove_ids(fids)
+            self._headlines.remove_ids(fids)
 
     @_locked
     def vector(self, article_id: str) -> np.ndarray:
@@ -219,8 +251,23 @@ class StoryIndex:
         return self._index.reconstruct(self._ids[article_id])
 
     @_locked
+    def headline_vector(self, article_id: str) -> np.ndarray:
+        """The stored headline vector of an article (its article vector when none was given)."""
+        if article_id not in self._ids:
+            raise InputError("not in the index", where=f"id {article_id!r}", field="id")
+        return self._headlines.reconstruct(self._ids[article_id])
+
+    @_locked
     def metadata(self, article_id: str) -> dict:
+        """An article's metadata and evidence fields (a copy)."""
+        if article_id not in self._ids:
+            raise InputError("not in the index", where=f"id {article_id!r}", field="id")
         return dict(self._rows[self._ids[article_id]])
+
+    @_locked
+    def document_frequency(self, term: str) -> int:
+        """How many indexed articles have ``term`` among their terms."""
+        return self._terms.df(term)
 
     # ------------------------------------------------------------ searching
 
@@ -253,6 +300,29 @@ class StoryIndex:
         return res[0] if single else res
 
     @_locked
+    def search_headlines(self, query: np.ndarray, k: int = 10) -> list[Hit]:
+        """The ``k`` articles whose headline vector is most similar to the vector ``query`` (exact search)."""
+        if not isinstance(k, int) or k < 1:
+            raise InputError(f"k must be a positive integer, got {k!r}", field="k")
+        q, _ = self._queries(query)
+        if not len(self):
+            return []
+        scores, fids = self._headlines.search(q[:1], min(k, len(self)))
+        return [self._hit(int(f), s) for f, s in zip(fids[0], scores[0]) if f >= 0]
+
+    @_locked
+    def search_terms(self, terms, k: int = 10) -> list[Hit]:
+        """The ``k`` articles whose terms best match ``terms`` (BM25; see :func:`~storyclust.index.terms.query_terms`)."""
+        if not isinstance(k, int) or k < 1:
+            raise InputError(f"k must be a positive integer, got {k!r}", field="k")
+        return [self._hit(f, s) for f, s in self._terms.search(terms, k)]
+
+    @_locked
+    def term_scores(self, terms, ids) -> list[float]:
+        """The BM25 score of each article of ``ids`` for ``terms``."""
+        return self._terms.scores(terms, [self._ids[i] for i in ids])
+
+    @_locked
     def range_search(self, query: np.ndarray, min_similarity: float):
         """Every article whose cosine similarity to ``query`` is at least ``min_similarity``, best first."""
         q, single = self._queries(query)
@@ -280,8 +350,10 @@ class StoryIndex:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         index_name = f"index-{uuid.uuid4().hex}.faiss"  # never the file the current meta.json names
+        headline_name = index_name.replace("index-", "headlines-", 1)
         if self._index is not None:
             _atomic_write(path / index_name, faiss.serialize_index(self._index).tobytes())
+            _atomic_write(path / headline_name, faiss.serialize_index(self._headlines).tobytes())
         rows = [self._rows[f] for f in sorted(self._rows)]
         meta = {
             "format": "storyclust-index",
@@ -293,13 +365,14 @@ class StoryIndex:
             "nprobe": self.nprobe,
             "next_id": self._next,
             "index_file": index_name if self._index is not None else None,
+            "headline_file": headline_name if self._index is not None else None,
             "faiss_ids": sorted(self._rows),
             "rows": [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()} for r in rows],
         }
         _atomic_write(path / "meta.json", json.dumps(meta, ensure_ascii=False).encode())
         # only now are the files of earlier saves, and temporaries of interrupted ones, unused
-        for old in [*path.glob("index-*.faiss"), *path.glob(".*.tmp")]:
-            if old.name != index_name:
+        for old in [*path.glob("index-*.faiss"), *path.glob("headlines-*.faiss"), *path.glob(".*.tmp")]:
+            if old.name not in (index_name, headline_name):
                 old.unlink(missing_ok=True)
 
     @classmethod
@@ -330,14 +403,31 @@ class StoryIndex:
             if isinstance(idx._index, faiss.IndexIVF):
                 idx._index.nprobe = idx.nprobe
             idx._factory_used = meta["factory_used"]
+            data = np.frombuffer((path / meta["headline_file"]).read_bytes(), dtype=np.uint8)
+            idx._headlines = faiss.deserialize_index(data)
         for fid, row in zip(meta["faiss_ids"], meta["rows"]):
             if row.get("date"):
                 row["date"] = datetime.fromisoformat(row["date"])
             idx._rows[fid] = row
             idx._ids[row["id"]] = fid
+            idx._terms.add(fid, row["terms"])
         if idx._index is not None and idx._index.ntotal != len(idx._ids):
             raise InputError("index file and meta.json disagree; rebuild the index", where=str(path))
         return idx
+
+
+def article_evidence(article) -> dict:
+    """The metadata and evidence fields :meth:`StoryIndex.add_articles` stores for an article."""
+    from ..documents import guess_language
+    from ..storylines.entities import ages, entity_terms
+    from .terms import query_terms
+
+    text = article.cleaned.full
+    terms = Counter(entity_terms(text))
+    terms.update(set(query_terms(article.headline or "")) - set(terms))  # the headline's words, once
+    return {"date": article.date, "source": article.source, "lang": article.lang or guess_language(text),
+            "title": article.headline, "site": article.site, "ages": sorted(ages(text)),
+            "titled": bool(article.headline), "terms": dict(terms)}
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
