@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,12 +24,19 @@ from .errors import StoryclustError
 
 @contextmanager
 def _out(path: str):
+    """An output file that is complete or not written: written beside it, renamed into place at the end."""
     if path == "-":
         yield sys.stdout
-    else:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "w", encoding="utf-8") as fh:
+        return
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
             yield fh
+        os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def _write_jsonl(fh, rows):
@@ -104,7 +113,8 @@ def cmd_dedup(args):
         dd.save(state)
     total = sum(counts.values())
     print(f"{total} articles: {counts['kept']} kept, {counts['exact']} exact duplicates, {counts['near']} near "
-          f"duplicates" + (f", {len(skipped)} skipped" if skipped else ""), file=sys.stderr)
+          f"duplicates" + (f", {counts['seen']} already seen in {state}" if counts["seen"] else "")
+          + (f", {len(skipped)} skipped" if skipped else ""), file=sys.stderr)
     if args.reuse:
         reuse = find_paragraph_reuse(iter_articles(args.input, errors="skip" if args.skip_invalid else "raise"))
         with _out(args.reuse) as fh:

@@ -108,6 +108,29 @@ def test_dedup_streams_files_keeps_first_and_resumes_from_a_state(fmt, tmp_path,
     rows = _lines(tmp_path / "d2.jsonl")
     assert [(r["id"], r["duplicate_of"], r["kind"]) for r in rows] == [("c", "a", "exact"), ("d", None, None)]
     assert "checking against 1 articles" in capsys.readouterr().err
+    # overlapping crawls: day 2 again, and days 1 and 2 together, report the checked ids as already seen
+    assert main(["dedup", str(paths[1]), "-o", str(tmp_path / "d3.jsonl"), "--state", str(state)]) == 0
+    assert [(r["id"], r["duplicate_of"], r["kind"]) for r in _lines(tmp_path / "d3.jsonl")] == [
+        ("c", "c", "seen"), ("d", "d", "seen")]
+    assert "2 already seen" in capsys.readouterr().err
+    both = tmp_path / f"both.{fmt}"
+    frame = pd.concat([day1, day2, pd.DataFrame([{"id": "e", "text": "By Jim Roe\n\n" + BUDGET}])])
+    {"jsonl": lambda: frame.to_json(both, orient="records", lines=True),
+     "csv": lambda: frame.to_csv(both, index=False), "parquet": lambda: frame.to_parquet(both)}[fmt]()
+    assert main(["dedup", str(both), "-o", str(tmp_path / "k4.jsonl"), "--keep", "first",
+                 "--state", str(state)]) == 0
+    assert _lines(tmp_path / "k4.jsonl") == []  # e repeats a, the rest were written on earlier days
+    assert "5 articles: 0 kept, 0 exact duplicates, 1 near duplicates, 4 already seen" in capsys.readouterr().err
+
+
+def test_an_interrupted_run_leaves_no_partial_output(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "a", "text": BUDGET}) + "\n" + "{not json\n", encoding="utf-8")
+    out = tmp_path / "d.jsonl"
+    out.write_text("yesterday's output\n", encoding="utf-8")
+    assert main(["dedup", str(src), "-o", str(out)]) == 2
+    assert out.read_text(encoding="utf-8") == "yesterday's output\n"  # the old file stands, untouched
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.jsonl", "in.jsonl"]  # no temporary left
 
 
 def test_dedup_writes_a_paragraph_reuse_report(tmp_path):

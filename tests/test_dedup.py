@@ -187,8 +187,13 @@ def test_saved_state_checks_todays_crawl_against_yesterdays(tmp_path):
     assert [(d.id, d.duplicate_of, d.kind) for d in out] == [("t1", "y1", "near"), ("t2", None, None),
                                                              ("t3", "y1", "exact")]
     assert len(today) == 3
-    with pytest.raises(InputError, match="already checked"):
-        today.check([Article("y1", "again")])
+    # an overlapping crawl: ids checked before are reported as seen, the new ones checked as usual
+    again = today.check([Article("t2", "Fresh news today."), Article("t9", _text(BODY)), Article("y2", OTHER_OUTLET)])
+    assert [(d.id, d.duplicate_of, d.kind, d.stage) for d in again] == [
+        ("t2", "t2", "seen", "state"), ("t9", "y1", "exact", "exact"), ("y2", "y2", "seen", "state")]
+    assert len(today) == 3
+    with pytest.raises(InputError, match="duplicate id in one batch"):
+        today.check([Article("n1", "x"), Article("n1", "y")])
     meta = (tmp_path / "state" / "dedup.json")
     meta.write_text(meta.read_text().replace('"format_version": 1', '"format_version": 99'))
     with pytest.raises(InputError, match="format 99.*rebuild"):

@@ -35,9 +35,11 @@ class Decision:
 
     ``duplicate_of`` is the id of the kept article it repeats, or None when the
     article is kept. ``kind`` is ``"exact"`` (same normalised text), ``"near"``
-    (an edited reprint) or None. ``score`` is the estimated share of the
+    (an edited reprint), ``"seen"`` (this id was checked before, in an earlier
+    batch or a saved state: an overlapping crawl; ``duplicate_of`` is then
+    the id itself and the article is not checked again) or None. ``score`` is the estimated share of the
     shorter text's word 5-grams found in the other; ``stage`` says which stage
-    decided a duplicate: ``"exact"``, ``"lexical"`` or ``"semantic"``.
+    decided a duplicate: ``"exact"``, ``"lexical"``, ``"semantic"`` or ``"state"`` (already seen).
     """
 
     article: Article
@@ -174,16 +176,24 @@ class Deduplicator:
 
     def check(self, articles: Iterable[Article]) -> list[Decision]:
         """Decide a batch of articles in order; kept ones join the state."""
-        batch = list(articles)
+        given = list(articles)
         ids: set[str] = set()
-        for i, a in enumerate(batch):  # validate the whole batch before changing any state
+        for i, a in enumerate(given):  # validate the whole batch before changing any state
             if not isinstance(a, Article):
                 raise InputError(f"expected an Article, got {type(a).__name__}; use load_articles() first",
                                  where=f"article {i}")
-            if a.id in self._seen or a.id in ids:
-                raise InputError("duplicate id; this id was already checked", where=f"id {a.id!r}", field="id")
+            if a.id in ids:
+                raise InputError("duplicate id in one batch; ids must be unique", where=f"id {a.id!r}",
+                                 field="id")
             ids.add(a.id)
+        seen = [a.id in self._seen for a in given]
+        batch = [a for a, s in zip(given, seen) if not s]
         self._seen |= ids
+        out = self._check_new(batch)[::-1]
+        return [Decision(a, a.id, "seen", 1.0, "state") if s else out.pop() for a, s in zip(given, seen)]
+
+    def _check_new(self, batch: list) -> list[Decision]:
+        """:meth:`check` for articles whose ids were never seen."""
         views = [_View.of(a, self.num_perm) for a in batch]
 
         # pass 1: lexical candidates of each article among the kept ones and the earlier ones in this batch
