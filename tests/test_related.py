@@ -107,3 +107,13 @@ def test_removed_articles_leave_the_term_index(embedder):
     idx.remove(["s2"])
     assert idx.document_frequency("okonkwo") == 0 and "s2" not in {h.id for h in idx.search_terms(["okonkwo"])}
     assert all(h.id != "s2" for h in find_related(idx, "Okonkwo", embedder, k=4))
+
+
+def test_term_scores_are_the_share_of_the_query_an_article_holds(embedder):
+    idx = StoryIndex(embedder.dim, embedder.fingerprint)
+    idx.add_articles(SHOOTINGS, embedder)
+    shares = idx.term_scores(["bellweather", "okonkwo"], [a.id for a in SHOOTINGS])
+    assert all(0 <= s < 1 for s in shares)
+    assert shares[0] > 0 and shares[2] > 0 and shares[1] == shares[3] == shares[4] == 0
+    # words no article has (a query in another language) leave every share small, not the best one at 1
+    assert max(idx.term_scores(["bellweather", "schüsse", "kneipe", "verletzt"], [a.id for a in SHOOTINGS])) < 0.3

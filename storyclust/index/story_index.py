@@ -319,8 +319,10 @@ class StoryIndex:
 
     @_locked
     def term_scores(self, terms, ids) -> list[float]:
-        """The BM25 score of each article of ``ids`` for ``terms``."""
-        return self._terms.scores(terms, [self._ids[i] for i in ids])
+        """The BM25 score of each article of ``ids`` for ``terms``, over the highest any article could have:
+        the share of the query's term evidence each holds, in [0, 1]."""
+        best = self._terms.best_score(terms)
+        return [s / best if best > 0 else 0.0 for s in self._terms.scores(terms, [self._ids[i] for i in ids])]
 
     @_locked
     def range_search(self, query: np.ndarray, min_similarity: float):

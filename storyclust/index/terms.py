@@ -105,6 +105,19 @@ class TermIndex:
         s = self._scores(terms, set(docs))
         return [s.get(d, 0.0) for d in docs]
 
+    def best_score(self, terms: Iterable[str]) -> float:
+        """BM25's upper bound for ``terms``: each looked-up term's idf times ``k1 + 1`` (a term the index
+        lacks counts with the idf of a term no document has). A score over it is the share of the query's
+        evidence a document holds."""
+        n = len(self._lengths)
+        total = 0.0
+        for term, qtf in Counter(terms).items():
+            d = len(self._postings.get(term, ()))
+            if d > 100 and d > self.max_df * n:
+                continue
+            total += qtf * math.log(1.0 + (n - d + 0.5) / (d + 0.5)) * (self.k1 + 1.0)
+        return total
+
     def _scores(self, terms: Iterable[str], only: set | None = None) -> Counter:
         n = len(self._lengths)
         scores: Counter = Counter()

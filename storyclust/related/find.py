@@ -62,8 +62,8 @@ def find_related(index: StoryIndex, query, embedder, *, k: int = 10, since=None,
     rerank : bool, default True
         Rank candidates from vectors, headlines and terms: for an article by
         the same-story probability (``Hit.score``), for a text by the closer
-        of its cosines to the article and to its headline plus half its BM25
-        score relative to the best candidate's. ``False``: the article vectors
+        of its cosines to the article and to its headline plus half the share
+        of the query's BM25 evidence the article holds. ``False``: the article vectors
         alone, ranked by cosine. ``Hit.cosine`` is always the article cosine.
     model : SameStoryModel, optional
         The same-story model (default: the one ``StoryClusterer`` uses).
@@ -137,16 +137,17 @@ def find_related(index: StoryIndex, query, embedder, *, k: int = 10, since=None,
 
 
 def _text_ranked(index, vec, lexical, hits) -> list[Hit]:
-    """``hits`` ordered for a free-text query: the closer of the article and headline cosines, plus half the BM25
-    score relative to the best candidate's (a headline finds its article, a name the articles that have it)."""
+    """``hits`` ordered for a free-text query: the closer of the article and headline cosines, plus half the
+    share of the query's BM25 evidence the article holds (a headline finds its article, a name the articles
+    that have it; words the index lacks, such as a query's in another language, weigh against no one)."""
     if not hits:
         return []
     ids = [h.id for h in hits]
     q = _unit(np.asarray(vec)[None])[0]
     cos = _unit(np.vstack([index.vector(i) for i in ids])) @ q
     head = _unit(np.vstack([index.headline_vector(i) for i in ids])) @ q
-    bm25 = np.array(index.term_scores(lexical, ids))
-    score = np.maximum(cos, head) + _LEXICAL_WEIGHT * bm25 / max(float(bm25.max()), 1e-9)
+    lexical_share = np.array(index.term_scores(lexical, ids))
+    score = np.maximum(cos, head) + _LEXICAL_WEIGHT * lexical_share
     order = sorted(range(len(ids)), key=lambda j: (-score[j], -cos[j], ids[j]))
     return [Hit(hits[j].id, float(score[j]), hits[j].date, hits[j].source, hits[j].lang, hits[j].title,
                 cosine=float(cos[j])) for j in order]
