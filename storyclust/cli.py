@@ -98,8 +98,10 @@ def cmd_dedup(args):
         dd = Deduplicator(args.threshold, semantic=args.semantic, uncertain=min(0.45, args.threshold),
                           embedder=embedder)
     counts = Counter()
+    # the whole input, checked earliest first (as find_duplicates does), written in input order
+    decisions = dd.check_all(list(articles))
     with _out(args.output) as fh:
-        for d in dd.dedup(articles):
+        for d in decisions:
             counts[d.kind or "kept"] += 1
             if args.keep == "first":
                 if not d.is_duplicate:

@@ -4,6 +4,7 @@ import sys
 
 import pytest
 
+from storyclust import load_articles
 from storyclust.cli import main
 
 from conftest import SEEDS
@@ -142,3 +143,16 @@ def test_dedup_writes_a_paragraph_reuse_report(tmp_path):
     assert main(["dedup", str(src), "-o", str(tmp_path / "d.jsonl"), "--reuse", str(tmp_path / "r.jsonl")]) == 0
     (r,) = _lines(tmp_path / "r.jsonl")
     assert (r["source"], r["source_paragraph"], r["target"], r["target_paragraph"]) == ("a", 1, "b", 1)
+
+
+def test_dedup_cli_and_find_duplicates_keep_the_same_representative(ecb_file, ecb_records, tmp_path):
+    from storyclust import find_duplicates
+
+    expected = find_duplicates(load_articles(ecb_file)).duplicate_of
+    assert any(expected.values())
+    shuffled = tmp_path / "shuffled.jsonl"
+    recs = list(reversed(ecb_records))
+    shuffled.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
+    for src in (ecb_file, shuffled):  # whatever the order of the file
+        assert main(["dedup", str(src), "-o", str(tmp_path / "d.jsonl")]) == 0
+        assert {r["id"]: r["duplicate_of"] for r in _lines(tmp_path / "d.jsonl")} == expected

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
 
 from ..documents import Article
-from ..errors import InputError
 from .stream import Deduplicator
 
 __all__ = ["find_duplicates", "DuplicateGroup", "DedupResult"]
@@ -85,18 +83,10 @@ def find_duplicates(articles: Sequence[Article], *, threshold: float = 0.6, sema
     >>> r.duplicate_of
     {'a': None, 'b': 'a', 'c': None}
     """
-    articles = list(articles)
-    for i, a in enumerate(articles):
-        if not isinstance(a, Article):
-            raise InputError(f"expected an Article, got {type(a).__name__}; use load_articles() first",
-                             where=f"article {i}")
-    ids = [a.id for a in articles]
-    if len(set(ids)) != len(ids):
-        dup = next(i for i, c in Counter(ids).items() if c > 1)
-        raise InputError("duplicate id; ids must be unique", where=f"id {dup!r}", field="id")
     dd = Deduplicator(threshold, semantic=semantic, uncertain=min(uncertain, threshold), min_shared=min_shared,
                       min_length_ratio=min_length_ratio, embedder=embedder, show_progress=show_progress)
-    decisions = {d.id: d for d in dd.dedup(sorted(articles, key=lambda a: a.chronological_key))}
+    decisions = {d.id: d for d in dd.check_all(articles)}
+    ids = list(decisions)
 
     result = DedupResult(duplicate_of={i: decisions[i].duplicate_of for i in ids})
     members: dict[str, list[str]] = {}

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -235,6 +236,26 @@ class Deduplicator:
                 row = k if k >= 0 else kept_in_batch[-1 - k]
                 out.append(Decision(a, self._ids[row], "near", round(s, 4), stage))
         return out
+
+    def check_all(self, articles: Iterable[Article]) -> list[Decision]:
+        """Decide a whole collection, earliest first: each group keeps its earliest article.
+
+        The articles are checked by date (undated last, then id), so the kept
+        ones do not depend on the input order; the decisions come back in
+        input order. :func:`~storyclust.find_duplicates` and ``storyclust
+        dedup`` decide this way.
+        """
+        articles = list(articles)
+        for i, a in enumerate(articles):
+            if not isinstance(a, Article):
+                raise InputError(f"expected an Article, got {type(a).__name__}; use load_articles() first",
+                                 where=f"article {i}")
+        ids = [a.id for a in articles]
+        if len(set(ids)) != len(ids):
+            dup = next(i for i, c in Counter(ids).items() if c > 1)
+            raise InputError("duplicate id; ids must be unique", where=f"id {dup!r}", field="id")
+        decided = {d.id: d for d in self.dedup(sorted(articles, key=lambda a: a.chronological_key))}
+        return [decided[i] for i in ids]
 
     def dedup(self, articles: Iterable, *, keep: str = "all", batch_size: int = 512) -> Iterator:
         """Check a stream of articles (or batches / DataFrames of them) as it arrives.
