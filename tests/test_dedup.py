@@ -192,7 +192,7 @@ def test_saved_state_checks_todays_crawl_against_yesterdays(tmp_path):
     assert [(d.id, d.duplicate_of, d.kind, d.stage) for d in again] == [
         ("t2", "t2", "seen", "state"), ("t9", "y1", "exact", "exact"), ("y2", "y2", "seen", "state")]
     assert len(today) == 3
-    with pytest.raises(InputError, match="duplicate id in one batch"):
+    with pytest.raises(InputError, match="duplicate id; ids must be unique"):
         today.check([Article("n1", "x"), Article("n1", "y")])
     meta = (tmp_path / "state" / "dedup.json")
     meta.write_text(meta.read_text().replace('"format_version": 1', '"format_version": 99'))

@@ -7,7 +7,6 @@ import json
 import os
 import re
 import uuid
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -177,19 +176,10 @@ class Deduplicator:
 
     def check(self, articles: Iterable[Article]) -> list[Decision]:
         """Decide a batch of articles in order; kept ones join the state."""
-        given = list(articles)
-        ids: set[str] = set()
-        for i, a in enumerate(given):  # validate the whole batch before changing any state
-            if not isinstance(a, Article):
-                raise InputError(f"expected an Article, got {type(a).__name__}; use load_articles() first",
-                                 where=f"article {i}")
-            if a.id in ids:
-                raise InputError("duplicate id in one batch; ids must be unique", where=f"id {a.id!r}",
-                                 field="id")
-            ids.add(a.id)
+        given = _unique_articles(articles)  # the whole batch is validated before any state changes
         seen = [a.id in self._seen for a in given]
         batch = [a for a, s in zip(given, seen) if not s]
-        self._seen |= ids
+        self._seen.update(a.id for a in given)
         out = self._check_new(batch)[::-1]
         return [Decision(a, a.id, "seen", 1.0, "state") if s else out.pop() for a, s in zip(given, seen)]
 
@@ -245,17 +235,9 @@ class Deduplicator:
         input order. :func:`~storyclust.find_duplicates` and ``storyclust
         dedup`` decide this way.
         """
-        articles = list(articles)
-        for i, a in enumerate(articles):
-            if not isinstance(a, Article):
-                raise InputError(f"expected an Article, got {type(a).__name__}; use load_articles() first",
-                                 where=f"article {i}")
-        ids = [a.id for a in articles]
-        if len(set(ids)) != len(ids):
-            dup = next(i for i, c in Counter(ids).items() if c > 1)
-            raise InputError("duplicate id; ids must be unique", where=f"id {dup!r}", field="id")
+        articles = _unique_articles(articles)  # across batches a repeated id would pass as already seen
         decided = {d.id: d for d in self.dedup(sorted(articles, key=lambda a: a.chronological_key))}
-        return [decided[i] for i in ids]
+        return [decided[a.id] for a in articles]
 
     def dedup(self, articles: Iterable, *, keep: str = "all", batch_size: int = 512) -> Iterator:
         """Check a stream of articles (or batches / DataFrames of them) as it arrives.
@@ -403,6 +385,19 @@ class _View:
         # the start of the story itself: lines of a few words (headline, byline, dateline) are left out
         body = [p for p in paras if len(p.split()) >= _LEAD_MIN_WORDS] or paras
         return cls(digest, signature(norm, num_perm, normalized=True), " ".join(body)[:_LEAD_CHARS])
+
+
+def _unique_articles(articles: Iterable) -> list[Article]:
+    """``articles`` as a list, refused when one is not an :class:`Article` or an id repeats."""
+    out, ids = list(articles), set()
+    for i, a in enumerate(out):
+        if not isinstance(a, Article):
+            raise InputError(f"expected an Article, got {type(a).__name__}; use load_articles() first",
+                             where=f"article {i}")
+        if a.id in ids:
+            raise InputError("duplicate id; ids must be unique", where=f"id {a.id!r}", field="id")
+        ids.add(a.id)
+    return out
 
 
 def _batches(items: Iterable, size: int) -> Iterator[list]:

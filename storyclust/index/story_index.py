@@ -8,7 +8,6 @@ import os
 import tempfile
 import threading
 import uuid
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +18,7 @@ import numpy as np
 
 from ..errors import InputError, ModelMismatchError
 from .factory import EXACT_MAX, build_faiss_index, choose_factory
-from .terms import TermIndex
+from .terms import TermIndex, article_terms
 
 __all__ = ["StoryIndex", "Hit", "FORMAT_VERSION"]
 
@@ -421,15 +420,12 @@ class StoryIndex:
 def article_evidence(article) -> dict:
     """The metadata and evidence fields :meth:`StoryIndex.add_articles` stores for an article."""
     from ..documents import guess_language
-    from ..storylines.entities import ages, entity_terms
-    from .terms import query_terms
+    from ..storylines.entities import ages
 
     text = article.cleaned.full
-    terms = Counter(entity_terms(text))
-    terms.update(set(query_terms(article.headline or "")) - set(terms))  # the headline's words, once
     return {"date": article.date, "source": article.source, "lang": article.lang or guess_language(text),
             "title": article.headline, "site": article.site, "ages": sorted(ages(text)),
-            "titled": bool(article.headline), "terms": dict(terms)}
+            "titled": bool(article.headline), "terms": article_terms(text, article.headline)}
 
 
 def _unit(x: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ from typing import Iterable, Mapping
 from ..documents import stop_words
 from ..errors import InputError
 
-__all__ = ["TermIndex", "query_terms"]
+__all__ = ["TermIndex", "article_terms", "query_terms"]
 
 _STRIP = "\"'“”„‚‘’«»()[]{}<>.,;:!?*|/\\–—-"
 
@@ -33,6 +33,19 @@ def query_terms(text: str) -> list[str]:
         if (len(w) >= 2 or w.isdigit()) and w not in stop:
             out.append(w)
     return out
+
+
+def article_terms(text: str, headline: str | None = None) -> dict[str, int]:
+    """The terms an article is indexed under: its entity terms with their counts, and its headline's words once.
+
+    >>> article_terms("Police in Rocky Mount said 3 men were shot.", "Shooting in Rocky Mount")
+    {'rocky': 1, 'mount': 1, '3': 1, 'shooting': 1}
+    """
+    from ..storylines.entities import entity_terms  # here: the storylines package imports the index
+
+    terms = Counter(entity_terms(text))
+    terms.update(set(query_terms(headline or "")) - set(terms))
+    return dict(terms)
 
 
 class TermIndex:

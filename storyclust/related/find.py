@@ -9,17 +9,18 @@ storylines use.
 
 from __future__ import annotations
 
-from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
+from sklearn.preprocessing import normalize
 
 from ..documents import Article, guess_language, parse_date
 from ..errors import InputError, ModelMismatchError
 from ..index import Hit, StoryIndex
 from ..index.story_index import article_evidence
-from ..index.terms import query_terms
-from ..storylines.entities import ages, entity_terms
+from ..index.terms import article_terms, query_terms
+from ..storylines.entities import ages
 from .rerank import candidate_probabilities, evidence_signals
 
 __all__ = ["find_related"]
@@ -33,10 +34,8 @@ _LEXICAL_WEIGHT = 0.5
 
 def _text_record(text: str) -> dict:
     """The evidence of a free-text query: read as an undated headline."""
-    terms = Counter(entity_terms(text))
-    terms.update(set(query_terms(text)) - set(terms))
     return {"date": None, "lang": guess_language(text), "site": None, "ages": sorted(ages(text)),
-            "titled": True, "terms": dict(terms)}
+            "titled": True, "terms": article_terms(text, text)}
 
 
 def find_related(index: StoryIndex, query, embedder, *, k: int = 10, since=None, until=None,
@@ -143,14 +142,11 @@ def _text_ranked(index, vec, lexical, hits) -> list[Hit]:
     if not hits:
         return []
     ids = [h.id for h in hits]
-    q = _unit(np.asarray(vec)[None])[0]
-    cos = _unit(np.vstack([index.vector(i) for i in ids])) @ q
-    head = _unit(np.vstack([index.headline_vector(i) for i in ids])) @ q
+    q = normalize(np.asarray(vec, dtype=np.float32)[None])[0]
+    cos = normalize(np.vstack([index.vector(i) for i in ids])) @ q
+    head = normalize(np.vstack([index.headline_vector(i) for i in ids])) @ q
     lexical_share = np.array(index.term_scores(lexical, ids))
-    score = np.maximum(cos, head) + _LEXICAL_WEIGHT * lexical_share
-    order = sorted(range(len(ids)), key=lambda j: (-score[j], -cos[j], ids[j]))
-    return [Hit(hits[j].id, float(score[j]), hits[j].date, hits[j].source, hits[j].lang, hits[j].title,
-                cosine=float(cos[j])) for j in order]
+    return _ordered(hits, np.maximum(cos, head) + _LEXICAL_WEIGHT * lexical_share, cos)
 
 
 def _reranked(index, vec, head, record, hits, model, query_in_index: bool) -> list[Hit]:
@@ -159,21 +155,16 @@ def _reranked(index, vec, head, record, hits, model, query_in_index: bool) -> li
         return []
     ids = [h.id for h in hits]
     records = [record] + [index.metadata(i) for i in ids]
-    vectors = _unit(np.vstack([vec] + [index.vector(i) for i in ids]))
-    headlines = _unit(np.vstack([head] + [index.headline_vector(i) for i in ids]))
+    vectors = normalize(np.vstack([vec] + [index.vector(i) for i in ids]).astype(np.float32))
+    headlines = normalize(np.vstack([head] + [index.headline_vector(i) for i in ids]).astype(np.float32))
     terms = {t for r in records for t in r["terms"]}
     outside = 0 if query_in_index else 1  # a query from outside counts as one more article
     df = {t: index.document_frequency(t) + (outside if t in record["terms"] else 0) for t in terms}
     signals = evidence_signals(records, headlines, df, len(index) + outside)
-    p = candidate_probabilities(vectors, signals, model)
-    cos = vectors[1:] @ vectors[0]
-    order = sorted(range(len(ids)), key=lambda j: (-p[j], -cos[j], ids[j]))
-    return [Hit(hits[j].id, float(p[j]), hits[j].date, hits[j].source, hits[j].lang, hits[j].title,
-                cosine=float(cos[j])) for j in order]
+    return _ordered(hits, candidate_probabilities(vectors, signals, model), vectors[1:] @ vectors[0])
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float32)
-    norm = np.linalg.norm(x, axis=1, keepdims=True)
-    norm[norm == 0] = 1
-    return x / norm
+def _ordered(hits, score: np.ndarray, cos: np.ndarray) -> list[Hit]:
+    """``hits`` by ``score``, best first (ties: cosine, then id), each with its score and cosine."""
+    order = sorted(range(len(hits)), key=lambda j: (-score[j], -cos[j], hits[j].id))
+    return [replace(hits[j], score=float(score[j]), cosine=float(cos[j])) for j in order]

@@ -44,7 +44,7 @@ def evidence_signals(records: Sequence[Mapping], headlines: np.ndarray, df: Mapp
             j = vocab.setdefault(t, len(vocab))
             d = df.get(t, 0)
             weights.append((j, (1.0 + math.log(c)) * (math.log((1.0 + n_docs) / (1.0 + d)) + 1.0)))
-            if 2 <= rare_limit and 2 <= d <= rare_limit:
+            if 2 <= d <= rare_limit:
                 rare_rows.append(i)
                 rare_cols.append(j)
         norm = math.sqrt(sum(w * w for _, w in weights)) or 1.0
