@@ -95,8 +95,8 @@ def cmd_dedup(args):
         dd = Deduplicator.load(state, embedder=embedder)
         print(f"storyclust: checking against {len(dd)} articles kept in {state}", file=sys.stderr)
     else:
-        dd = Deduplicator(args.threshold, semantic=args.semantic, uncertain=min(0.45, args.threshold),
-                          embedder=embedder)
+        dd = Deduplicator(args.threshold, char_threshold=args.char_threshold, semantic=args.semantic,
+                          uncertain=min(0.45, args.char_threshold), embedder=embedder)
     counts = Counter()
     # the whole input, checked earliest first (as find_duplicates does), written in input order
     decisions = dd.check_all(list(articles))
@@ -221,6 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="'all' (default): a decision per article; 'first': only the first occurrences")
     d.add_argument("--threshold", type=float, default=0.6,
                    help="share of the shorter text's word 5-grams found in the other (default 0.6)")
+    d.add_argument("--char-threshold", type=float, default=0.65,
+                   help="share of the shorter text's character 7-grams found in the other: copies with OCR "
+                        "noise or typos (default 0.65)")
     d.add_argument("--semantic", action="store_true",
                    help="also embed the uncertain pairs (catches heavily retyped reprints; slower)")
     d.add_argument("--state", help="folder of a saved dedup state: loaded when present (check against earlier "

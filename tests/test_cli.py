@@ -156,3 +156,19 @@ def test_dedup_cli_and_find_duplicates_keep_the_same_representative(ecb_file, ec
     for src in (ecb_file, shuffled):  # whatever the order of the file
         assert main(["dedup", str(src), "-o", str(tmp_path / "d.jsonl")]) == 0
         assert {r["id"]: r["duplicate_of"] for r in _lines(tmp_path / "d.jsonl")} == expected
+
+
+def test_dedup_finds_an_ocr_damaged_copy_unless_the_character_stage_is_off(ecb_records, tmp_path):
+    import random
+
+    from storyclust.evaluation.damage import damage
+
+    orig = max(ecb_records, key=lambda r: len(r["text"]))
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "orig", "text": orig["text"]}) + "\n" + json.dumps(
+        {"id": "scan", "text": damage(orig["text"], "ocr", random.Random(0))}) + "\n", encoding="utf-8")
+    assert main(["dedup", str(src), "-o", str(tmp_path / "d.jsonl")]) == 0
+    assert [(r["id"], r["duplicate_of"], r["stage"]) for r in _lines(tmp_path / "d.jsonl")] == [
+        ("orig", None, None), ("scan", "orig", "character")]
+    assert main(["dedup", str(src), "-o", str(tmp_path / "d.jsonl"), "--char-threshold", "1"]) == 0
+    assert [r["duplicate_of"] for r in _lines(tmp_path / "d.jsonl")] == [None, None]

@@ -182,3 +182,12 @@ def test_storyline_invariants(X, seed):
     back = np.empty_like(labels2)
     back[perm] = labels2
     assert _partition(back) == _partition(labels)
+
+
+@SETTINGS
+@given(st.lists(st.text(st.characters(blacklist_categories=("Cs",)), max_size=60), max_size=6))
+def test_normalize_paragraphs_is_normalize_for_hash_of_each(paras):
+    from storyclust.documents import normalize_for_hash
+    from storyclust.documents.cleaning import normalize_paragraphs
+
+    assert normalize_paragraphs(paras) == [normalize_for_hash(p.replace("\n", " ")) for p in paras]

@@ -1,8 +1,8 @@
 """Dedup: exact copies, edited reprints and reused paragraphs (a stage beside related and storylines).
 
-``signatures`` (MinHash of word 5-grams) → ``bands`` (LSH candidates) → ``stream`` (the Deduplicator:
-exact, lexical and semantic stages) → ``duplicates`` (groups of a collection); ``reuse`` reports paragraphs
-shared between articles.
+``signatures`` (MinHash of word 5-grams and of character 7-grams) → ``bands`` (LSH candidates) →
+``stream`` (the Deduplicator: exact, lexical, character and semantic stages) → ``duplicates`` (groups of a
+collection); ``reuse`` reports paragraphs shared between articles.
 """
 
 from .duplicates import DedupResult, DuplicateGroup, find_duplicates

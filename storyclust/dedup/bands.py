@@ -54,11 +54,10 @@ class BandIndex:
     def query(self, values: np.ndarray | None = None, *, keys: list[int] | None = None) -> list[int]:
         """Keys sharing at least one band with ``values`` (or the precomputed ``keys``), in ascending order."""
         found: set[int] = set()
-        for bucket, k in zip(self._buckets, self.keys(values) if keys is None else keys):
-            hit = bucket.get(k)
+        for hit in map(dict.get, self._buckets, self.keys(values) if keys is None else keys):
             if hit is None:
                 continue
-            if isinstance(hit, list):
+            if hit.__class__ is list:
                 found.update(hit)
             else:
                 found.add(hit)

@@ -62,8 +62,8 @@ class DedupResult:
                 f"duplicates, {kinds.count('near')} near duplicates, in {len(self.groups)} groups")
 
 
-def find_duplicates(articles: Sequence[Article], *, threshold: float = 0.6, semantic: bool = False,
-                    uncertain: float = 0.45,
+def find_duplicates(articles: Sequence[Article], *, threshold: float = 0.6, char_threshold: float = 0.65,
+                    semantic: bool = False, uncertain: float = 0.45,
                     min_shared: float = 0.7, min_length_ratio: float = 0.25, embedder=None,
                     show_progress: bool | None = None) -> DedupResult:
     """Group exact and near-duplicate articles of a collection.
@@ -83,7 +83,8 @@ def find_duplicates(articles: Sequence[Article], *, threshold: float = 0.6, sema
     >>> r.duplicate_of
     {'a': None, 'b': 'a', 'c': None}
     """
-    dd = Deduplicator(threshold, semantic=semantic, uncertain=min(uncertain, threshold), min_shared=min_shared,
+    dd = Deduplicator(threshold, char_threshold=char_threshold, semantic=semantic,
+                      uncertain=min(uncertain, char_threshold), min_shared=min_shared,
                       min_length_ratio=min_length_ratio, embedder=embedder, show_progress=show_progress)
     decisions = {d.id: d for d in dd.check_all(articles)}
     ids = list(decisions)

@@ -14,14 +14,18 @@ from typing import Iterable, Iterator
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..documents import Article, load_articles, normalize_for_hash
+from ..documents import Article, load_articles
+from ..documents.cleaning import normalize_paragraphs
 from ..errors import InputError, ModelMismatchError
 from .bands import BandIndex
-from .signatures import Signature, containment_estimate, dedup_paragraphs, signature
+from .signatures import Signature, article_signatures, containment_estimate, dedup_paragraphs
 
 __all__ = ["Deduplicator", "Decision"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+_CHAR_N = 7          # character n-grams of the noise-robust sketch
+_CHAR_ROWS = 3       # values per band of the character signature: candidates from Jaccard ≈ 0.3 up
+_CHAR_MIN = 200      # character 7-grams the shorter text needs for the character stage to count
 _LEAD_CHARS = 1000  # what the semantic stage embeds of an article: its start, a fixed-size state
 _LEAD_MIN_WORDS = 8
 _SENTENCE_COSINE = 0.9
@@ -38,8 +42,9 @@ class Decision:
     (an edited reprint), ``"seen"`` (this id was checked before, in an earlier
     batch or a saved state: an overlapping crawl; ``duplicate_of`` is then
     the id itself and the article is not checked again) or None. ``score`` is the estimated share of the
-    shorter text's word 5-grams found in the other; ``stage`` says which stage
-    decided a duplicate: ``"exact"``, ``"lexical"``, ``"semantic"`` or ``"state"`` (already seen).
+    shorter text's word 5-grams (character 7-grams when the ``"character"`` stage decided) found in the
+    other; ``stage`` says which stage decided a duplicate: ``"exact"``, ``"lexical"``, ``"character"``,
+    ``"semantic"`` or ``"state"`` (already seen).
     """
 
     article: Article
@@ -61,7 +66,7 @@ class Deduplicator:
     """Finds exact copies and edited reprints in a stream of articles.
 
     Each article is compared with the articles kept so far; the first
-    occurrence is kept and later copies point to it. Three stages:
+    occurrence is kept and later copies point to it. Four stages:
 
     1. **exact**: the same normalised text (case, punctuation and white space
        do not count);
@@ -69,34 +74,44 @@ class Deduplicator:
        at least ``threshold`` of the shorter text's 5-grams are in the other
        (estimated from the signatures) and the shorter has at least
        ``min_length_ratio`` of the longer's 5-grams, it is a near duplicate;
-    3. **semantic** (with ``semantic=True``), only for pairs whose overlap is in
-       the uncertain band ``[uncertain, threshold)`` (a reprint with many typos, OCR noise or
-       rewording): the sentences of both articles' starts are embedded, and
-       the pair is a near duplicate when at least ``min_shared`` of the
-       shorter start's sentences have a near-identical sentence (cosine ≥ 0.9)
-       in the other. Articles on one event by different outlets say similar
+    3. **character**: the same on character 7-grams, with ``char_threshold``:
+       a misread letter (OCR, PDF extraction, a retyped copy) breaks every
+       word 5-gram it falls in but only seven character 7-grams, so a copy
+       with a few percent of its letters wrong keeps most of them. Its own
+       LSH finds the candidates, and an abridged copy (the first paragraphs
+       of the article) is contained in the full text at either level. In a
+       text of a few lines a changed name or number weighs as much as noise,
+       so texts under about 200 characters are left to the word stage;
+    4. **semantic** (with ``semantic=True``), only for pairs below both
+       thresholds whose character overlap is in the uncertain band
+       ``[uncertain, char_threshold)`` (a reworded reprint): the sentences of
+       both articles' starts are embedded, and the pair is a near duplicate
+       when at least ``min_shared`` of the shorter start's sentences have a
+       near-identical sentence (cosine ≥ 0.9) in the other. Articles on one event by different outlets say similar
        things in different sentences, so they stay apart.
 
     Articles about one event from different outlets share few 5-grams and
     are not duplicates (find them with related search).
 
     The state kept per article has a fixed size, whatever the length of the
-    text: a 16-byte digest, a ``num_perm``-value signature, its band keys and
-    the first 1,000 characters (for the semantic stage). Only kept articles
-    are stored; :attr:`state_bytes` reports the total.
+    text: a 16-byte digest, two ``num_perm``-value signatures (words and
+    characters), their band keys and the first 1,000 characters (for the
+    semantic stage). Only kept articles are stored; :attr:`state_bytes`
+    reports the total.
 
     The semantic stage is off by default: on ``benchmarks/dedup.py`` it adds
-    0.002 F1 (a few heavily retyped reprints) and costs a large share of the
-    throughput (see its results), because each uncertain pair means embedding
-    sentences.
+    little F1 and costs a large share of the throughput (see its results),
+    because each uncertain pair means embedding sentences.
 
     Parameters
     ----------
     threshold : float, default 0.6
+    char_threshold : float, default 0.65
+        Share of the shorter text's character 7-grams in the other that makes a near duplicate.
     semantic : bool, default False
-        Embed the uncertain pairs (stage 3).
+        Embed the uncertain pairs (stage 4).
     uncertain : float, default 0.45
-        Lower end of the band sent to the semantic stage.
+        Lower end of the band of character overlap sent to the semantic stage.
     min_shared : float, default 0.7
     min_length_ratio : float, default 0.25
     embedder : Embedder, optional
@@ -128,22 +143,25 @@ class Deduplicator:
         dd.save("state/")   # tomorrow's crawl is checked against today's articles too
     """
 
-    def __init__(self, threshold: float = 0.6, *, semantic: bool = False, uncertain: float = 0.45,
-                 min_shared: float = 0.7,
-                 min_length_ratio: float = 0.25, embedder=None, num_perm: int = 128,
+    def __init__(self, threshold: float = 0.6, *, char_threshold: float = 0.65, semantic: bool = False,
+                 uncertain: float = 0.45, min_shared: float = 0.7, min_length_ratio: float = 0.25,
+                 embedder=None, num_perm: int = 128,
                  show_progress: bool | None = None):
         if not 0 < threshold <= 1:
             raise InputError(f"threshold must be in (0, 1], got {threshold!r}", field="threshold")
-        if not 0 < uncertain <= threshold:
-            raise InputError(f"uncertain must be in (0, threshold], got {uncertain!r}", field="uncertain")
+        if not 0 < char_threshold <= 1:
+            raise InputError(f"char_threshold must be in (0, 1], got {char_threshold!r}", field="char_threshold")
+        if not 0 < uncertain <= char_threshold:
+            raise InputError(f"uncertain must be in (0, char_threshold], got {uncertain!r}", field="uncertain")
         if not 0 < min_shared <= 1:
             raise InputError(f"min_shared must be in (0, 1], got {min_shared!r}", field="min_shared")
         if not 0 <= min_length_ratio <= 1:
             raise InputError(f"min_length_ratio must be in [0, 1], got {min_length_ratio!r}",
                              field="min_length_ratio")
-        if not isinstance(num_perm, int) or num_perm < 16 or num_perm % 2:
-            raise InputError(f"num_perm must be an even integer ≥ 16, got {num_perm!r}", field="num_perm")
+        if not isinstance(num_perm, int) or num_perm < 16 or num_perm & (num_perm - 1):
+            raise InputError(f"num_perm must be a power of two ≥ 16, got {num_perm!r}", field="num_perm")
         self.threshold = threshold
+        self.char_threshold = char_threshold
         self.semantic = semantic
         self.uncertain = uncertain
         self.min_shared = min_shared
@@ -152,11 +170,14 @@ class Deduplicator:
         self.num_perm = num_perm
         self.show_progress = show_progress
         self._bands = BandIndex(bands=num_perm // 2, rows=2)
+        self._char_bands = BandIndex(bands=num_perm // _CHAR_ROWS, rows=_CHAR_ROWS)
         self._ids: list[str] = []
         self._digests: dict[bytes, int] = {}   # digest -> row of the first kept article with it
         self._row_digests: list[bytes] = []
         self._sigs: list[np.ndarray] = []
         self._sizes: list[int] = []
+        self._char_sigs: list[np.ndarray] = []
+        self._char_sizes: list[int] = []
         self._leads: list[str] = []
         self._seen: set[str] = set()
 
@@ -169,7 +190,8 @@ class Deduplicator:
         """Bytes held for the kept articles: digests, signatures, sizes, starts and band keys (ids excluded)."""
         n = len(self._ids)
         per_band_entry = 8 + 24  # a 64-bit key and its share of a dict slot
-        return (n * (16 + 4 * self.num_perm + 8 + self._bands.bands * per_band_entry)
+        bands = self._bands.bands + self._char_bands.bands
+        return (n * (16 + 2 * (4 * self.num_perm + 8) + bands * per_band_entry)
                 + sum(len(x.encode("utf-8")) for x in self._leads))
 
     # ------------------------------------------------------------ checking
@@ -187,16 +209,27 @@ class Deduplicator:
         """:meth:`check` for articles whose ids were never seen."""
         views = [_View.of(a, self.num_perm) for a in batch]
 
-        # pass 1: lexical candidates of each article among the kept ones and the earlier ones in this batch
-        local = BandIndex(self._bands.bands, self._bands.rows)
-        cands: list[list[tuple[int, float]]] = []  # (key, containment); key >= 0 state row, < 0 batch -1-i
-        band_keys = [self._bands.keys(v.sig.values) for v in views]
+        # pass 1: candidates of each article among the kept ones and the earlier ones in this batch, from
+        # the word and the character LSH; key >= 0 is a state row, key < 0 the batch article -1-key
+        local, local_chars = (BandIndex(b.bands, b.rows) for b in (self._bands, self._char_bands))
+        # a text too short for the character stage stays out of its LSH (templated briefs would share buckets)
+        keys = [(self._bands.keys(v.sig.values),
+                 self._char_bands.keys(v.chars.values) if v.chars.size >= _CHAR_MIN else []) for v in views]
+        cands: list[list[tuple[int, float, float]]] = []  # (key, word containment, character containment)
+        floor = self.uncertain if self.semantic else self.char_threshold
         for i, v in enumerate(views):
-            found = [(k, self._score(v.sig, self._stored(k))) for k in self._bands.query(keys=band_keys[i])]
-            found += [(-1 - j, self._score(v.sig, views[j].sig)) for j in local.query(keys=band_keys[i])]
-            floor = self.uncertain if self.semantic else self.threshold
-            cands.append([(k, s) for k, s in found if s >= floor])
-            local.add(i, keys=band_keys[i])
+            words, chars = keys[i]
+            found = set(self._bands.query(keys=words)) | set(self._char_bands.query(keys=chars))
+            found |= {-1 - j for j in local.query(keys=words) + local_chars.query(keys=chars)}
+            scored = []
+            for k in sorted(found):
+                other = self._view(k, views)
+                w, c = self._score(v.sig, other.sig), self._score(v.chars, other.chars, _CHAR_MIN)
+                if w >= self.threshold or c >= floor:
+                    scored.append((k, w, c))
+            cands.append(scored)
+            local.add(i, keys=keys[i][0])
+            local_chars.add(i, keys=keys[i][1])
 
         # the semantic stage embeds, in one call, the starts of the articles in uncertain pairs
         shared = self._shared_sentences(views, cands)
@@ -209,22 +242,24 @@ class Deduplicator:
                 out.append(Decision(a, self._ids[dup], "exact", 1.0, "exact"))
                 continue
             best = None
-            for k, s in sorted(cands[i], key=lambda ks: -ks[1]):
+            for k, w, c in sorted(cands[i], key=lambda x: (-max(x[1], x[2]), x[0])):
                 if k < 0 and -1 - k not in kept_in_batch:
                     continue  # an earlier article of this batch that was itself a duplicate
-                if s >= self.threshold:
-                    best = (k, s, "lexical")
-                    break
-                if shared.get((i, k), 0.0) >= self.min_shared:
-                    best = (k, s, "semantic")
+                if w >= self.threshold:
+                    best = (k, w, "lexical")
+                elif c >= self.char_threshold:
+                    best = (k, c, "character")
+                elif shared.get((i, k), 0.0) >= self.min_shared:
+                    best = (k, w, "semantic")
+                if best:
                     break
             if best is None:
-                kept_in_batch[i] = self._keep(a, v, band_keys[i])
+                kept_in_batch[i] = self._keep(a, v, keys[i])
                 out.append(Decision(a))
             else:
-                k, s, stage = best
+                k, score, stage = best
                 row = k if k >= 0 else kept_in_batch[-1 - k]
-                out.append(Decision(a, self._ids[row], "near", round(s, 4), stage))
+                out.append(Decision(a, self._ids[row], "near", round(score, 4), stage))
         return out
 
     def check_all(self, articles: Iterable[Article]) -> list[Decision]:
@@ -262,30 +297,38 @@ class Deduplicator:
 
     # ------------------------------------------------------------ internals
 
-    def _stored(self, row: int) -> Signature:
-        return Signature(self._sigs[row], self._sizes[row])
+    def _view(self, key: int, views: list) -> "_View":
+        """The batch article ``-1 - key``, or what the state holds of row ``key``."""
+        if key < 0:
+            return views[-1 - key]
+        return _View(b"", Signature(self._sigs[key], self._sizes[key]),
+                     Signature(self._char_sigs[key], self._char_sizes[key]), "")
 
-    def _score(self, a: Signature, b: Signature) -> float:
+    def _score(self, a: Signature, b: Signature, min_size: int = 0) -> float:
         small, large = sorted((a.size, b.size))
-        if small < self.min_length_ratio * large:
+        if small < self.min_length_ratio * large or small < min_size:
             return 0.0
         return containment_estimate(a, b)
 
-    def _keep(self, a: Article, v: "_View", keys: list[int]) -> int:
+    def _keep(self, a: Article, v: "_View", keys: tuple) -> int:
         row = len(self._ids)
         self._ids.append(a.id)
         self._digests.setdefault(v.digest, row)
         self._row_digests.append(v.digest)
         self._sigs.append(v.sig.values)
         self._sizes.append(v.sig.size)
+        self._char_sigs.append(v.chars.values)
+        self._char_sizes.append(v.chars.size)
         self._leads.append(v.lead)
-        self._bands.add(row, keys=keys)
+        self._bands.add(row, keys=keys[0])
+        self._char_bands.add(row, keys=keys[1])
         return row
 
     def _shared_sentences(self, views, cands) -> dict:
         """Semantic overlap of each uncertain pair: the share of the shorter start's sentences that have a
         near-identical sentence (cosine ≥ ``_SENTENCE_COSINE``) in the other start."""
-        pairs = [(i, k) for i, c in enumerate(cands) for k, s in c if s < self.threshold]
+        pairs = [(i, k) for i, c in enumerate(cands) for k, w, ch in c
+                 if w < self.threshold and ch < self.char_threshold]
         if not pairs:
             return {}
         if self.embedder is None:
@@ -317,15 +360,20 @@ class Deduplicator:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         name = f"state-{uuid.uuid4().hex}.npz"
-        sigs = np.stack(self._sigs) if self._sigs else np.zeros((0, self.num_perm), dtype=np.uint32)
+        def stack(rows):
+            return np.stack(rows) if rows else np.zeros((0, self.num_perm), dtype=np.uint32)
+
         with open(path / name, "wb") as fh:
             digests = np.frombuffer(b"".join(self._row_digests), dtype=np.uint8).reshape(-1, 16)
-            np.savez(fh, sigs=sigs, sizes=np.asarray(self._sizes, dtype=np.int64), digests=digests)
+            np.savez(fh, sigs=stack(self._sigs), sizes=np.asarray(self._sizes, dtype=np.int64),
+                     char_sigs=stack(self._char_sigs), char_sizes=np.asarray(self._char_sizes, dtype=np.int64),
+                     digests=digests)
             fh.flush()
             os.fsync(fh.fileno())
         meta = {"format_version": FORMAT_VERSION, "state": name, "ids": self._ids, "leads": self._leads,
                 "seen": sorted(self._seen),
-                "params": {"threshold": self.threshold, "semantic": self.semantic, "uncertain": self.uncertain, "min_shared": self.min_shared,
+                "params": {"threshold": self.threshold, "char_threshold": self.char_threshold,
+                           "semantic": self.semantic, "uncertain": self.uncertain, "min_shared": self.min_shared,
                            "min_length_ratio": self.min_length_ratio, "num_perm": self.num_perm},
                 "embedder": getattr(self.embedder, "fingerprint", None)}
         tmp = path / f".dedup.json.{uuid.uuid4().hex}.tmp"
@@ -356,6 +404,7 @@ class Deduplicator:
         d = cls(**meta["params"], embedder=embedder, show_progress=show_progress)
         with np.load(path / meta["state"], allow_pickle=False) as z:
             sigs, sizes, digests = z["sigs"], z["sizes"], z["digests"]
+            char_sigs, char_sizes = z["char_sigs"], z["char_sizes"]
         for row, (i, lead) in enumerate(zip(meta["ids"], meta["leads"])):
             digest = digests[row].tobytes()
             d._digests.setdefault(digest, row)
@@ -363,8 +412,12 @@ class Deduplicator:
             d._ids.append(i)
             d._sigs.append(sigs[row])
             d._sizes.append(int(sizes[row]))
+            d._char_sigs.append(char_sigs[row])
+            d._char_sizes.append(int(char_sizes[row]))
             d._leads.append(lead)
             d._bands.add(row, sigs[row])
+            if char_sizes[row] >= _CHAR_MIN:
+                d._char_bands.add(row, char_sigs[row])
         d._seen = set(meta["seen"])
         return d
 
@@ -375,16 +428,18 @@ class _View:
 
     digest: bytes
     sig: Signature
+    chars: Signature
     lead: str
 
     @classmethod
     def of(cls, a: Article, num_perm: int) -> "_View":
         paras = dedup_paragraphs(a)
-        norm = [normalize_for_hash(p) for p in paras]
+        norm = normalize_paragraphs(paras)
         digest = hashlib.blake2b(" ".join(norm).encode(), digest_size=16).digest()
         # the start of the story itself: lines of a few words (headline, byline, dateline) are left out
         body = [p for p in paras if len(p.split()) >= _LEAD_MIN_WORDS] or paras
-        return cls(digest, signature(norm, num_perm, normalized=True), " ".join(body)[:_LEAD_CHARS])
+        words, chars = article_signatures(norm, num_perm, n=_CHAR_N, normalized=True)
+        return cls(digest, words, chars, " ".join(body)[:_LEAD_CHARS])
 
 
 def _unique_articles(articles: Iterable) -> list[Article]:
