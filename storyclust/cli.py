@@ -96,7 +96,7 @@ def cmd_dedup(args):
         print(f"storyclust: checking against {len(dd)} articles kept in {state}", file=sys.stderr)
     else:
         dd = Deduplicator(args.threshold, char_threshold=args.char_threshold, semantic=args.semantic,
-                          uncertain=min(0.45, args.char_threshold), embedder=embedder)
+                          embedder=embedder)
     counts = Counter()
     # the whole input, checked earliest first (as find_duplicates does), written in input order
     decisions = dd.check_all(list(articles))
@@ -225,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="share of the shorter text's character 7-grams found in the other: copies with OCR "
                         "noise or typos (default 0.65)")
     d.add_argument("--semantic", action="store_true",
-                   help="also embed the uncertain pairs (catches heavily retyped reprints; slower)")
+                   help="also embed the first paragraphs and align them (catches reworded reprints; slower)")
     d.add_argument("--state", help="folder of a saved dedup state: loaded when present (check against earlier "
                                    "runs), saved at the end")
     d.add_argument("--reuse", help="also write a paragraph-reuse report (JSONL) here")

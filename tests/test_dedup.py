@@ -94,8 +94,8 @@ def test_ecb_slice_every_id_once_and_duplicates_stay_within_an_event(ecb_article
 def test_bad_arguments():
     with pytest.raises(InputError, match="threshold"):
         find_duplicates([], threshold=0)
-    with pytest.raises(InputError, match="uncertain"):
-        Deduplicator(0.6, uncertain=0.7)
+    with pytest.raises(InputError, match="char_threshold"):
+        Deduplicator(0.6, char_threshold=1.5)
     with pytest.raises(InputError, match="keep"):
         list(Deduplicator().dedup([], keep="last"))
     dd = Deduplicator()
@@ -264,3 +264,70 @@ def test_ocr_noise_is_caught_by_the_character_stage(gva_stories):
     out = Deduplicator().check([a, noisy])
     assert (out[1].duplicate_of, out[1].stage) == (a.id, "character")
     assert out[1].score >= 0.65
+
+
+class _CountingEmbedder:
+    """The session embedder, counting the texts it is asked to encode."""
+
+    def __init__(self, inner):
+        self.inner, self.encoded = inner, 0
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def encode(self, texts):
+        texts = list(texts)
+        self.encoded += len(texts)
+        return self.inner.encode(texts)
+
+
+def test_semantic_stage_uses_given_paragraph_vectors_and_keeps_them_in_the_state(embedder, tmp_path):
+    arts = [Article("orig", _text(BODY), title="Council passes budget"), Article("rewritten", _text(REWRITTEN)),
+            Article("other", _text([OTHER_OUTLET, "The vote was close, and the opposition asked for a recount "
+                                                  "of the ballots cast by the council members."]))]
+    counting = _CountingEmbedder(embedder)
+    emb = embedder.embed_articles(arts)
+    r = find_duplicates(arts, semantic=True, embedder=counting, embeddings=emb)
+    assert r.duplicate_of == {"orig": None, "rewritten": "orig", "other": None}
+    assert counting.encoded == 0  # the paragraph vectors came with the articles
+    assert find_duplicates(arts, semantic=True, embedder=embedder).duplicate_of == r.duplicate_of
+    with pytest.raises(InputError, match="embeddings of 2 articles for 3"):
+        find_duplicates(arts, semantic=True, embedder=embedder, embeddings=embedder.embed_articles(arts[:2]))
+    # the kept articles' paragraph vectors are saved: tomorrow's reworded copy is found against them
+    dd = Deduplicator(semantic=True, embedder=embedder)
+    dd.check([arts[0], arts[2]])
+    assert dd.state_bytes >= 6 * 4 * embedder.dim  # the six paragraphs' vectors, besides the signatures
+    dd.save(tmp_path / "state")
+    later = Deduplicator.load(tmp_path / "state", embedder=embedder)
+    (d,) = later.check([Article("rewritten", _text(REWRITTEN))])
+    assert (d.duplicate_of, d.stage) == ("orig", "semantic") and d.score >= 0.7
+
+
+def test_one_shared_paragraph_or_boilerplate_does_not_make_a_semantic_duplicate(embedder):
+    notice = "Stay with us for updates on this developing story, and download our app for breaking news alerts."
+    stories = [_text([BODY[0], notice]), _text([OTHER_OUTLET, notice]),
+               _text(["A storm closed the harbour for two days and ferries to the islands were cancelled.", notice]),
+               _text(["The museum reopened after a two-year renovation that cost more than forty million.", notice])]
+    r = find_duplicates([Article(f"s{i}", t) for i, t in enumerate(stories)], semantic=True, embedder=embedder)
+    assert r.groups == []
+
+
+def test_paragraphs_many_kept_articles_share_are_boilerplate(embedder):
+    from storyclust import ArticleEmbeddings
+
+    # vectors made up so that only the semantic stage can link: four stories, each its own paragraph and the
+    # same two notices; then a brief of the two notices alone (the texts share no words)
+    rng = np.random.default_rng(0)
+    unit = lambda n: (lambda v: v / np.linalg.norm(v, axis=1, keepdims=True))(rng.normal(size=(n, embedder.dim)))
+    notices, own = unit(2), unit(4)
+    words = ["w%d" % i for i in range(400)]
+    arts, chunks = [], []
+    for i, name in enumerate(["s0", "s1", "s2", "s3", "z-brief"]):
+        n = 3 if i < 4 else 2
+        paras = [" ".join(words[(40 * i + 9 * k):(40 * i + 9 * k + 9)]) for k in range(n)]
+        arts.append(Article(name, _text(paras)))
+        chunks.append(np.vstack([own[i:i + 1], notices]) if i < 4 else notices)
+    emb = ArticleEmbeddings(np.zeros((5, embedder.dim), dtype=np.float32),
+                            np.vstack(chunks).astype(np.float32), np.cumsum([0] + [len(c) for c in chunks]),
+                            [a.text for a in arts for _ in range(3 if a.id != "z-brief" else 2)])
+    assert find_duplicates(arts, semantic=True, embedder=embedder, embeddings=emb).groups == []

@@ -63,13 +63,14 @@ class DedupResult:
 
 
 def find_duplicates(articles: Sequence[Article], *, threshold: float = 0.6, char_threshold: float = 0.65,
-                    semantic: bool = False, uncertain: float = 0.45,
-                    min_shared: float = 0.7, min_length_ratio: float = 0.25, embedder=None,
-                    show_progress: bool | None = None) -> DedupResult:
+                    semantic: bool = False, min_shared: float = 0.7, min_length_ratio: float = 0.25,
+                    embedder=None, embeddings=None, show_progress: bool | None = None) -> DedupResult:
     """Group exact and near-duplicate articles of a collection.
 
     The articles go through a :class:`~storyclust.dedup.Deduplicator` (see there
-    for the three stages and the parameters) from the earliest to the latest
+    for the four stages and the parameters; ``embeddings``, the articles'
+    :class:`~storyclust.ArticleEmbeddings`, spares the semantic stage from
+    embedding their paragraphs again) from the earliest to the latest
     (by date, undated last, then id). So each group's representative is its
     earliest article, and the groups do not depend on the input order. Each
     duplicate is linked to the representative it repeats.
@@ -83,10 +84,9 @@ def find_duplicates(articles: Sequence[Article], *, threshold: float = 0.6, char
     >>> r.duplicate_of
     {'a': None, 'b': 'a', 'c': None}
     """
-    dd = Deduplicator(threshold, char_threshold=char_threshold, semantic=semantic,
-                      uncertain=min(uncertain, char_threshold), min_shared=min_shared,
+    dd = Deduplicator(threshold, char_threshold=char_threshold, semantic=semantic, min_shared=min_shared,
                       min_length_ratio=min_length_ratio, embedder=embedder, show_progress=show_progress)
-    decisions = {d.id: d for d in dd.check_all(articles)}
+    decisions = {d.id: d for d in dd.check_all(articles, embeddings=embeddings)}
     ids = list(decisions)
 
     result = DedupResult(duplicate_of={i: decisions[i].duplicate_of for i in ids})

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from tqdm.auto import tqdm
 from ..documents import Article, load_articles
 from ..documents.cleaning import normalize_paragraphs
 from ..errors import InputError, ModelMismatchError
+from .alignment import ParagraphIndex, aligned_share
 from .bands import BandIndex
 from .signatures import Signature, article_signatures, containment_estimate, dedup_paragraphs
 
@@ -26,11 +26,11 @@ FORMAT_VERSION = 2
 _CHAR_N = 7          # character n-grams of the noise-robust sketch
 _CHAR_ROWS = 3       # values per band of the character signature: candidates from Jaccard ≈ 0.3 up
 _CHAR_MIN = 200      # character 7-grams the shorter text needs for the character stage to count
-_LEAD_CHARS = 1000  # what the semantic stage embeds of an article: its start, a fixed-size state
-_LEAD_MIN_WORDS = 8
-_SENTENCE_COSINE = 0.9
-_MAX_SENTENCES = 4  # of each start, for the semantic stage: its cost is the embedding of these sentences
-_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")
+_UNIT_MIN_WORDS = 8   # paragraphs the semantic stage aligns: shorter ones are headlines, bylines, datelines
+_MAX_UNITS = 8        # of each article, its first: a bounded state, and the cost of embedding them
+_UNIT_COSINE = 0.9    # a near-identical paragraph
+_MIN_ALIGNED = 2      # paragraphs that must align: one shared paragraph is a quote or a template, not a reprint
+_COMMON = 3           # a paragraph near-identical to paragraphs of this many kept articles is boilerplate
 
 
 @dataclass(frozen=True)
@@ -82,26 +82,30 @@ class Deduplicator:
        of the article) is contained in the full text at either level. In a
        text of a few lines a changed name or number weighs as much as noise,
        so texts under about 200 characters are left to the word stage;
-    4. **semantic** (with ``semantic=True``), only for pairs below both
-       thresholds whose character overlap is in the uncertain band
-       ``[uncertain, char_threshold)`` (a reworded reprint): the sentences of
-       both articles' starts are embedded, and the pair is a near duplicate
-       when at least ``min_shared`` of the shorter start's sentences have a
-       near-identical sentence (cosine ≥ 0.9) in the other. Articles on one event by different outlets say similar
-       things in different sentences, so they stay apart.
+    4. **semantic** (with ``semantic=True``): the first paragraphs of each
+       article (up to eight of at least eight words) are embedded, and a
+       FAISS search over the kept articles' paragraphs finds those with a
+       near-identical paragraph (cosine ≥ 0.9), whatever their wording; the
+       pair is a near duplicate when at least ``min_shared`` of the shorter
+       one's paragraphs pair off one to one with such a paragraph of the
+       other (:func:`~storyclust.dedup.alignment.aligned_share`). Articles on
+       one event by different outlets say similar things in different
+       paragraphs, so they stay apart. Pass the paragraph vectors you have
+       (``embeddings=`` of :meth:`check`, from
+       :meth:`~storyclust.Embedder.embed_articles`) and nothing is embedded
+       twice.
 
     Articles about one event from different outlets share few 5-grams and
     are not duplicates (find them with related search).
 
     The state kept per article has a fixed size, whatever the length of the
     text: a 16-byte digest, two ``num_perm``-value signatures (words and
-    characters), their band keys and the first 1,000 characters (for the
-    semantic stage). Only kept articles are stored; :attr:`state_bytes`
+    characters), their band keys and, with the semantic stage, up to eight
+    paragraph vectors. Only kept articles are stored; :attr:`state_bytes`
     reports the total.
 
-    The semantic stage is off by default: on ``benchmarks/dedup.py`` it adds
-    little F1 and costs a large share of the throughput (see its results),
-    because each uncertain pair means embedding sentences.
+    The semantic stage is off by default: embedding paragraphs costs far more
+    than the rest (``benchmarks/dedup.py`` measures both).
 
     Parameters
     ----------
@@ -109,14 +113,13 @@ class Deduplicator:
     char_threshold : float, default 0.65
         Share of the shorter text's character 7-grams in the other that makes a near duplicate.
     semantic : bool, default False
-        Embed the uncertain pairs (stage 4).
-    uncertain : float, default 0.45
-        Lower end of the band of character overlap sent to the semantic stage.
+        Embed paragraphs and align them (stage 4).
     min_shared : float, default 0.7
+        Share of the shorter article's paragraphs that must align (stage 4).
     min_length_ratio : float, default 0.25
     embedder : Embedder, optional
         Used by the semantic stage; default: the default model, loaded the
-        first time an uncertain pair turns up.
+        first time paragraphs are to be embedded.
     num_perm : int, default 128
     show_progress : bool, optional
 
@@ -144,15 +147,13 @@ class Deduplicator:
     """
 
     def __init__(self, threshold: float = 0.6, *, char_threshold: float = 0.65, semantic: bool = False,
-                 uncertain: float = 0.45, min_shared: float = 0.7, min_length_ratio: float = 0.25,
+                 min_shared: float = 0.7, min_length_ratio: float = 0.25,
                  embedder=None, num_perm: int = 128,
                  show_progress: bool | None = None):
         if not 0 < threshold <= 1:
             raise InputError(f"threshold must be in (0, 1], got {threshold!r}", field="threshold")
         if not 0 < char_threshold <= 1:
             raise InputError(f"char_threshold must be in (0, 1], got {char_threshold!r}", field="char_threshold")
-        if not 0 < uncertain <= char_threshold:
-            raise InputError(f"uncertain must be in (0, char_threshold], got {uncertain!r}", field="uncertain")
         if not 0 < min_shared <= 1:
             raise InputError(f"min_shared must be in (0, 1], got {min_shared!r}", field="min_shared")
         if not 0 <= min_length_ratio <= 1:
@@ -163,7 +164,6 @@ class Deduplicator:
         self.threshold = threshold
         self.char_threshold = char_threshold
         self.semantic = semantic
-        self.uncertain = uncertain
         self.min_shared = min_shared
         self.min_length_ratio = min_length_ratio
         self.embedder = embedder
@@ -178,7 +178,8 @@ class Deduplicator:
         self._sizes: list[int] = []
         self._char_sigs: list[np.ndarray] = []
         self._char_sizes: list[int] = []
-        self._leads: list[str] = []
+        self._paragraphs: ParagraphIndex | None = None  # made when the first vectors come
+        self._given: dict[str, np.ndarray] = {}         # paragraph vectors passed in, by id
         self._seen: set[str] = set()
 
     def __len__(self) -> int:
@@ -187,52 +188,69 @@ class Deduplicator:
 
     @property
     def state_bytes(self) -> int:
-        """Bytes held for the kept articles: digests, signatures, sizes, starts and band keys (ids excluded)."""
+        """Bytes held for the kept articles: digests, signatures, sizes, band keys and paragraph vectors (ids
+        excluded)."""
         n = len(self._ids)
         per_band_entry = 8 + 24  # a 64-bit key and its share of a dict slot
         bands = self._bands.bands + self._char_bands.bands
-        return (n * (16 + 2 * (4 * self.num_perm + 8) + bands * per_band_entry)
-                + sum(len(x.encode("utf-8")) for x in self._leads))
+        vectors = 0 if self._paragraphs is None else len(self._paragraphs) * (4 * self._paragraphs.dim + 8)
+        return n * (16 + 2 * (4 * self.num_perm + 8) + bands * per_band_entry) + vectors
 
     # ------------------------------------------------------------ checking
 
-    def check(self, articles: Iterable[Article]) -> list[Decision]:
-        """Decide a batch of articles in order; kept ones join the state."""
+    def check(self, articles: Iterable[Article], *, embeddings=None) -> list[Decision]:
+        """Decide a batch of articles in order; kept ones join the state.
+
+        ``embeddings``: the :class:`~storyclust.ArticleEmbeddings` of these
+        articles (same order), whose paragraph vectors the semantic stage
+        then uses instead of embedding.
+        """
         given = _unique_articles(articles)  # the whole batch is validated before any state changes
+        self._take_embeddings(given, embeddings)
+        try:
+            return self._decide(given)
+        finally:
+            self._given.clear()
+
+    def _decide(self, given: list) -> list[Decision]:
+        """Already-seen ids are reported as such; the others are checked."""
         seen = [a.id in self._seen for a in given]
-        batch = [a for a, s in zip(given, seen) if not s]
+        out = self._check_new([a for a, s in zip(given, seen) if not s])[::-1]
         self._seen.update(a.id for a in given)
-        out = self._check_new(batch)[::-1]
         return [Decision(a, a.id, "seen", 1.0, "state") if s else out.pop() for a, s in zip(given, seen)]
 
     def _check_new(self, batch: list) -> list[Decision]:
         """:meth:`check` for articles whose ids were never seen."""
         views = [_View.of(a, self.num_perm) for a in batch]
+        units = self._units(batch) if self.semantic else None
 
         # pass 1: candidates of each article among the kept ones and the earlier ones in this batch, from
-        # the word and the character LSH; key >= 0 is a state row, key < 0 the batch article -1-key
+        # the word and the character LSH (and the paragraph vectors); key >= 0 is a state row, key < 0 the
+        # batch article -1-key
         local, local_chars = (BandIndex(b.bands, b.rows) for b in (self._bands, self._char_bands))
         # a text too short for the character stage stays out of its LSH (templated briefs would share buckets)
         keys = [(self._bands.keys(v.sig.values),
                  self._char_bands.keys(v.chars.values) if v.chars.size >= _CHAR_MIN else []) for v in views]
         cands: list[list[tuple[int, float, float]]] = []  # (key, word containment, character containment)
-        floor = self.uncertain if self.semantic else self.char_threshold
+        near_rows: list[list[set]] = []  # per article and paragraph: the kept rows with a near-identical one
         for i, v in enumerate(views):
             words, chars = keys[i]
             found = set(self._bands.query(keys=words)) | set(self._char_bands.query(keys=chars))
             found |= {-1 - j for j in local.query(keys=words) + local_chars.query(keys=chars)}
+            semantic = set()
+            if units is not None:
+                near_rows.append(self._paragraphs.rows_near(units[i], _UNIT_COSINE) if self._paragraphs else
+                                 [set() for _ in units[i]])
+                semantic = set().union(*near_rows[i]) | {-1 - j for j in range(i) if _near(units[i], units[j])}
             scored = []
-            for k in sorted(found):
+            for k in sorted(found | semantic):
                 other = self._view(k, views)
                 w, c = self._score(v.sig, other.sig), self._score(v.chars, other.chars, _CHAR_MIN)
-                if w >= self.threshold or c >= floor:
+                if w >= self.threshold or c >= self.char_threshold or k in semantic:
                     scored.append((k, w, c))
             cands.append(scored)
-            local.add(i, keys=keys[i][0])
-            local_chars.add(i, keys=keys[i][1])
-
-        # the semantic stage embeds, in one call, the starts of the articles in uncertain pairs
-        shared = self._shared_sentences(views, cands)
+            local.add(i, keys=words)
+            local_chars.add(i, keys=chars)
 
         # pass 2: decide in input order; only kept articles can be duplicated
         out, kept_in_batch = [], {}
@@ -241,7 +259,7 @@ class Deduplicator:
             if dup is not None:
                 out.append(Decision(a, self._ids[dup], "exact", 1.0, "exact"))
                 continue
-            best = None
+            best, story = None, None
             for k, w, c in sorted(cands[i], key=lambda x: (-max(x[1], x[2]), x[0])):
                 if k < 0 and -1 - k not in kept_in_batch:
                     continue  # an earlier article of this batch that was itself a duplicate
@@ -249,12 +267,17 @@ class Deduplicator:
                     best = (k, w, "lexical")
                 elif c >= self.char_threshold:
                     best = (k, c, "character")
-                elif shared.get((i, k), 0.0) >= self.min_shared:
-                    best = (k, w, "semantic")
+                else:
+                    if story is None:
+                        story = self._without_boilerplate(units[i], near_rows[i], units, kept_in_batch)
+                    matched, share = aligned_share(story, units[-1 - k] if k < 0 else self._paragraphs.vectors(k),
+                                                   _UNIT_COSINE)
+                    if matched >= _MIN_ALIGNED and share >= self.min_shared:
+                        best = (k, share, "semantic")
                 if best:
                     break
             if best is None:
-                kept_in_batch[i] = self._keep(a, v, keys[i])
+                kept_in_batch[i] = self._keep(a, v, keys[i], None if units is None else units[i])
                 out.append(Decision(a))
             else:
                 k, score, stage = best
@@ -262,16 +285,20 @@ class Deduplicator:
                 out.append(Decision(a, self._ids[row], "near", round(score, 4), stage))
         return out
 
-    def check_all(self, articles: Iterable[Article]) -> list[Decision]:
+    def check_all(self, articles: Iterable[Article], *, embeddings=None) -> list[Decision]:
         """Decide a whole collection, earliest first: each group keeps its earliest article.
 
         The articles are checked by date (undated last, then id), so the kept
         ones do not depend on the input order; the decisions come back in
         input order. :func:`~storyclust.find_duplicates` and ``storyclust
-        dedup`` decide this way.
+        dedup`` decide this way. ``embeddings``: as in :meth:`check`.
         """
         articles = _unique_articles(articles)  # across batches a repeated id would pass as already seen
-        decided = {d.id: d for d in self.dedup(sorted(articles, key=lambda a: a.chronological_key))}
+        self._take_embeddings(articles, embeddings)
+        try:
+            decided = {d.id: d for d in self._stream(sorted(articles, key=lambda a: a.chronological_key))}
+        finally:
+            self._given.clear()
         return [decided[a.id] for a in articles]
 
     def dedup(self, articles: Iterable, *, keep: str = "all", batch_size: int = 512) -> Iterator:
@@ -282,15 +309,18 @@ class Deduplicator:
         """
         if keep not in ("all", "first"):
             raise InputError(f"keep must be 'all' or 'first', not {keep!r}", field="keep")
+        for d in self._stream(articles, batch_size):
+            if keep == "all":
+                yield d
+            elif not d.is_duplicate:
+                yield d.article
+
+    def _stream(self, articles: Iterable, batch_size: int = 512) -> Iterator[Decision]:
         off = None if self.show_progress is None else not self.show_progress  # None: shown on a terminal
         bar = tqdm(desc="dedup", unit="doc", disable=off)
         try:
             for batch in _batches(articles, batch_size):
-                for d in self.check(batch):
-                    if keep == "all":
-                        yield d
-                    elif not d.is_duplicate:
-                        yield d.article
+                yield from self._decide(_unique_articles(batch))
                 bar.update(len(batch))
         finally:
             bar.close()
@@ -302,7 +332,7 @@ class Deduplicator:
         if key < 0:
             return views[-1 - key]
         return _View(b"", Signature(self._sigs[key], self._sizes[key]),
-                     Signature(self._char_sigs[key], self._char_sizes[key]), "")
+                     Signature(self._char_sigs[key], self._char_sizes[key]))
 
     def _score(self, a: Signature, b: Signature, min_size: int = 0) -> float:
         small, large = sorted((a.size, b.size))
@@ -310,7 +340,7 @@ class Deduplicator:
             return 0.0
         return containment_estimate(a, b)
 
-    def _keep(self, a: Article, v: "_View", keys: tuple) -> int:
+    def _keep(self, a: Article, v: "_View", keys: tuple, units: np.ndarray | None) -> int:
         row = len(self._ids)
         self._ids.append(a.id)
         self._digests.setdefault(v.digest, row)
@@ -319,39 +349,63 @@ class Deduplicator:
         self._sizes.append(v.sig.size)
         self._char_sigs.append(v.chars.values)
         self._char_sizes.append(v.chars.size)
-        self._leads.append(v.lead)
         self._bands.add(row, keys=keys[0])
         self._char_bands.add(row, keys=keys[1])
+        if units is not None:
+            if self._paragraphs is None:
+                self._paragraphs = ParagraphIndex(units.shape[1])
+            self._paragraphs.add(row, units)
         return row
 
-    def _shared_sentences(self, views, cands) -> dict:
-        """Semantic overlap of each uncertain pair: the share of the shorter start's sentences that have a
-        near-identical sentence (cosine ≥ ``_SENTENCE_COSINE``) in the other start."""
-        pairs = [(i, k) for i, c in enumerate(cands) for k, w, ch in c
-                 if w < self.threshold and ch < self.char_threshold]
-        if not pairs:
-            return {}
+    def _take_embeddings(self, articles: list, embeddings) -> None:
+        """Keep the paragraph vectors of ``embeddings`` (for ``articles``, in order) for the semantic stage."""
+        if embeddings is None or not self.semantic:
+            return
+        n = len(embeddings.chunk_offsets) - 1
+        if n != len(articles):
+            raise InputError(f"embeddings of {n} articles for {len(articles)} articles; pass the embeddings of "
+                             "these articles, in order", field="embeddings")
+        self._embedder()
+        if embeddings.chunk_vectors.shape[1] != self.embedder.dim:
+            raise ModelMismatchError(f"embeddings of dimension {embeddings.chunk_vectors.shape[1]}, the semantic "
+                                     f"stage uses {self.embedder.fingerprint} ({self.embedder.dim}); pass its "
+                                     "embedder as embedder=")
+        for i, a in enumerate(articles):
+            texts, vecs = embeddings.chunks(i)
+            keep = _unit_positions(a, texts)
+            self._given[a.id] = vecs[keep]
+
+    def _units(self, batch: list) -> list[np.ndarray]:
+        """The unit vectors of each article's first paragraphs: given, or embedded in one call."""
+        todo = [a for a in batch if a.id not in self._given]
+        if todo:
+            emb = self._embedder()
+            texts = [[t for t, _ in emb.split_chunks(a)] for a in todo]
+            picked = [[t[k] for k in _unit_positions(a, t)] for a, t in zip(todo, texts)]
+            flat = emb.encode([t for p in picked for t in p])
+            pos = 0
+            for a, p in zip(todo, picked):
+                self._given[a.id] = flat[pos:pos + len(p)]
+                pos += len(p)
+        return [self._given.pop(a.id) for a in batch]
+
+    def _without_boilerplate(self, units: np.ndarray, rows: list[set], batch_units: list,
+                             kept_in_batch: dict) -> np.ndarray:
+        """``units`` less those near-identical to paragraphs of many kept articles (``rows`` in the state,
+        and the kept ones of this batch): a site's or a template's boilerplate. A reprint is not kept, so a
+        reprinted paragraph stays rare."""
+        keep = []
+        for u, r in zip(units, rows):
+            count = len(r) + sum(_near(u[None], batch_units[j]) for j in kept_in_batch)
+            keep.append(count < _COMMON)
+        return units[np.asarray(keep, dtype=bool)] if len(units) else units
+
+    def _embedder(self):
         if self.embedder is None:
             from ..embeddings import Embedder
 
             self.embedder = Embedder(show_progress=False)
-
-        def lead(key):
-            return views[key[1]].lead if key[0] == "b" else self._leads[key[1]]
-
-        keys = {("b", i) for i, _ in pairs} | {("s", k) if k >= 0 else ("b", -1 - k) for _, k in pairs}
-        sents = {key: ([x for x in _SENTENCE_RE.split(lead(key)) if x.strip()] or [lead(key)])[:_MAX_SENTENCES]
-                 for key in keys}
-        flat = sorted({x for v in sents.values() for x in v})
-        vec = dict(zip(flat, self.embedder.encode(flat)))
-        mats = {key: np.stack([vec[x] for x in v]) for key, v in sents.items()}
-        out = {}
-        for i, k in pairs:
-            a, b = mats[("b", i)], mats[("s", k) if k >= 0 else ("b", -1 - k)]
-            if len(a) > len(b):
-                a, b = b, a
-            out[i, k] = float(((a @ b.T).max(axis=1) >= _SENTENCE_COSINE).mean())
-        return out
+        return self.embedder
 
     # ------------------------------------------------------------ persistence
 
@@ -365,15 +419,16 @@ class Deduplicator:
 
         with open(path / name, "wb") as fh:
             digests = np.frombuffer(b"".join(self._row_digests), dtype=np.uint8).reshape(-1, 16)
+            units, unit_rows = self._paragraphs.arrays() if self._paragraphs else (np.zeros((0, 0)), np.zeros(0))
             np.savez(fh, sigs=stack(self._sigs), sizes=np.asarray(self._sizes, dtype=np.int64),
                      char_sigs=stack(self._char_sigs), char_sizes=np.asarray(self._char_sizes, dtype=np.int64),
-                     digests=digests)
+                     digests=digests, units=units.astype(np.float32), unit_rows=unit_rows.astype(np.int64))
             fh.flush()
             os.fsync(fh.fileno())
-        meta = {"format_version": FORMAT_VERSION, "state": name, "ids": self._ids, "leads": self._leads,
+        meta = {"format_version": FORMAT_VERSION, "state": name, "ids": self._ids,
                 "seen": sorted(self._seen),
                 "params": {"threshold": self.threshold, "char_threshold": self.char_threshold,
-                           "semantic": self.semantic, "uncertain": self.uncertain, "min_shared": self.min_shared,
+                           "semantic": self.semantic, "min_shared": self.min_shared,
                            "min_length_ratio": self.min_length_ratio, "num_perm": self.num_perm},
                 "embedder": getattr(self.embedder, "fingerprint", None)}
         tmp = path / f".dedup.json.{uuid.uuid4().hex}.tmp"
@@ -405,7 +460,8 @@ class Deduplicator:
         with np.load(path / meta["state"], allow_pickle=False) as z:
             sigs, sizes, digests = z["sigs"], z["sizes"], z["digests"]
             char_sigs, char_sizes = z["char_sigs"], z["char_sizes"]
-        for row, (i, lead) in enumerate(zip(meta["ids"], meta["leads"])):
+            units, unit_rows = z["units"], z["unit_rows"]
+        for row, i in enumerate(meta["ids"]):
             digest = digests[row].tobytes()
             d._digests.setdefault(digest, row)
             d._row_digests.append(digest)
@@ -414,10 +470,11 @@ class Deduplicator:
             d._sizes.append(int(sizes[row]))
             d._char_sigs.append(char_sigs[row])
             d._char_sizes.append(int(char_sizes[row]))
-            d._leads.append(lead)
             d._bands.add(row, sigs[row])
             if char_sizes[row] >= _CHAR_MIN:
                 d._char_bands.add(row, char_sigs[row])
+        if len(units):
+            d._paragraphs = ParagraphIndex.from_arrays(units.shape[1], units, unit_rows)
         d._seen = set(meta["seen"])
         return d
 
@@ -429,17 +486,26 @@ class _View:
     digest: bytes
     sig: Signature
     chars: Signature
-    lead: str
 
     @classmethod
     def of(cls, a: Article, num_perm: int) -> "_View":
         paras = dedup_paragraphs(a)
         norm = normalize_paragraphs(paras)
         digest = hashlib.blake2b(" ".join(norm).encode(), digest_size=16).digest()
-        # the start of the story itself: lines of a few words (headline, byline, dateline) are left out
-        body = [p for p in paras if len(p.split()) >= _LEAD_MIN_WORDS] or paras
         words, chars = article_signatures(norm, num_perm, n=_CHAR_N, normalized=True)
-        return cls(digest, words, chars, " ".join(body)[:_LEAD_CHARS])
+        return cls(digest, words, chars)
+
+
+def _unit_positions(article: Article, chunks: list[str]) -> list[int]:
+    """Which of an article's embedded chunks (title first, when it has one) the semantic stage aligns: its
+    first paragraphs of at least a few words."""
+    first = 1 if article.cleaned.title and chunks else 0
+    return [k for k in range(first, len(chunks)) if len(chunks[k].split()) >= _UNIT_MIN_WORDS][:_MAX_UNITS]
+
+
+def _near(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two articles' unit vectors hold a near-identical pair."""
+    return bool(len(a) and len(b) and (a @ b.T).max() >= _UNIT_COSINE)
 
 
 def _unique_articles(articles: Iterable) -> list[Article]:

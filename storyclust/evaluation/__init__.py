@@ -1,11 +1,12 @@
-"""Evaluation: clustering and retrieval scores against labeled data, crawl-like variants of it, and synthetic
-storylines (the last stage)."""
+"""Evaluation: clustering and retrieval scores against labeled data, crawl-like variants of it, damaged copies
+of articles, and synthetic storylines (the last stage)."""
 
 from .metrics import (bcubed, clustering_scores, lookup_scores, mixed_groups, noise_as_singletons,
                       reliability_table, retrieval_scores, share_linked)
+from .damage import DAMAGE, damage
 from .synthetic import storyline_vectors
 from .variants import crawl_mixture, one_per_story, without_dates, without_titles
 
-__all__ = ["bcubed", "clustering_scores", "crawl_mixture", "lookup_scores", "mixed_groups", "noise_as_singletons",
-           "one_per_story", "reliability_table", "retrieval_scores", "share_linked", "storyline_vectors",
+__all__ = ["DAMAGE", "bcubed", "clustering_scores", "crawl_mixture", "damage", "lookup_scores", "mixed_groups",
+           "noise_as_singletons", "one_per_story", "reliability_table", "retrieval_scores", "share_linked", "storyline_vectors",
            "without_dates", "without_titles"]

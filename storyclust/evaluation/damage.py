@@ -9,7 +9,8 @@ copies by kind (``benchmarks/dedup.py`` reports recall per kind).
   extraction (glyph confusions, dropped and doubled letters, lost spaces);
 - ``abridged``: only the first third to half of the article, cut at a
   sentence end, sometimes with a line of the publisher's boilerplate;
-- ``re-led``: the first sentences replaced by another outlet's own lede;
+- ``re-led``: the first sentences replaced by another outlet's own lede
+  (some of their words in another frame);
 - ``print``: lines wrapped at a column with end-of-line hyphens, a running
   page header, and a little OCR noise;
 - ``web``: HTML entities and mojibake left by a careless extractor,
@@ -43,12 +44,11 @@ _GLYPHS = [("rn", "m"), ("m", "rn"), ("cl", "d"), ("li", "h"), ("e", "c"), ("c",
 _BOILERPLATE = ["Share this article", "Copyright 2016 The Associated Press. All rights reserved.",
                 "Click here to read the full story", "Subscribe for unlimited access", "Mehr zum Thema",
                 "Read more at our website"]
-_LEDES = ["{place} residents were left shaken this week after what officials described as an unusual turn of events.",
-          "It was supposed to be an ordinary day in {place}. It was not, according to people who were there.",
-          "Officials in {place} are asking questions after the events of the past few days, which have drawn "
-          "attention far beyond the region.",
-          "What began as a routine matter in {place} has become one of the most talked-about stories of the week."]
-_PLACES = ["the city", "the county", "the region", "the capital", "town"]
+_LEDE_OPENINGS = ["Here is what we know:", "UPDATE:", "In the latest on this story,", "New details:",
+                  "As first reported,"]
+_LEDE_TAILS = ["officials said", "according to people who were there", "police said on the day",
+               "as the story drew attention far beyond the region"]
+_RELATED = ["Related: Top stories of the day", "Related: More news from the region", "See also: Weather and traffic"]
 _MOJIBAKE = {"’": "â€™", "“": "â€œ", "”": "â€\x9d", "é": "Ã©", "ü": "Ã¼", "ö": "Ã¶", "ä": "Ã¤", "—": "â€”"}
 _ENTITIES = {"'": "&#8217;", "&": "&amp;", '"': "&quot;"}
 _SPELLING = [("color", "colour"), ("center", "centre"), ("neighbor", "neighbour"), ("organiz", "organis"),
@@ -115,10 +115,19 @@ def _abridged(text: str, rng: random.Random) -> str:
 
 
 def _re_led(text: str, rng: random.Random) -> str:
-    sents = sentences(text)
-    drop = 1 if len(sents) < 6 else rng.randint(1, 2)
-    lede = rng.choice(_LEDES).format(place=rng.choice(_PLACES))
-    return "\n\n".join([lede[0].upper() + lede[1:], " ".join(sents[drop:]) or text])
+    paras = [sentences(p) for p in re.split(r"\n\s*\n", text)]
+    paras = [p for p in paras if p]
+    drop = 1 if sum(map(len, paras)) < 6 else rng.randint(1, 2)
+    dropped = []
+    while drop and paras:
+        dropped.append(paras[0].pop(0))
+        drop -= 1
+        if not paras[0]:
+            paras.pop(0)
+    # the desk's own lede: the facts of the dropped sentences (some of their words) in another frame
+    facts = [w for w in " ".join(dropped).rstrip(".!?").split() if rng.random() < 0.6] or ["News"]
+    lede = f"{rng.choice(_LEDE_OPENINGS)} {' '.join(facts)}, {rng.choice(_LEDE_TAILS)}."
+    return "\n\n".join([lede] + [" ".join(p) for p in paras])
 
 
 def _print(text: str, rng: random.Random) -> str:
@@ -157,7 +166,7 @@ def _web(text: str, rng: random.Random) -> str:
     else:
         paras = re.split(r"\n\s*\n", out)
     for _ in range(rng.randint(1, 2)):
-        paras.insert(rng.randrange(len(paras) + 1), "Related: " + rng.choice(_LEDES).format(place="the city")[:60])
+        paras.insert(rng.randrange(len(paras) + 1), rng.choice(_RELATED))
     return "\n\n".join(paras)
 
 
