@@ -17,7 +17,7 @@ from pathlib import Path
 from collections import Counter
 
 from . import Article, Embedder, StoryClusterer, StoryIndex, find_related, load_articles
-from .dedup import Deduplicator, find_paragraph_reuse
+from .dedup import DedupResult, Deduplicator, find_duplicates, find_paragraph_reuse
 from .documents import iter_articles
 from .errors import StoryclustError
 
@@ -37,6 +37,11 @@ def _out(path: str):
         os.replace(tmp, target)
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+def _n(count: int, noun: str) -> str:
+    """``1 article``, ``2 articles``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _write_jsonl(fh, rows):
@@ -66,8 +71,12 @@ def cmd_cluster(args):
         print(f"storyclust: {which} articles have no date; they are grouped by content alone (names, numbers, "
               f"headlines), so two reports of one kind of event are kept apart only by what they say", file=sys.stderr)
     labels = clus.fit_predict(arts) if arts else []
+    # reprints from the paragraph vectors the storylines were built from: nothing is embedded twice
+    dups = (find_duplicates(arts, semantic=True, embedder=clus.embedder_, embeddings=clus.embeddings_,
+                            show_progress=False) if arts else DedupResult())
     with _out(args.output) as fh:
-        _write_jsonl(fh, ({"id": a.id, "story_id": (int(lab) if lab >= 0 else None), "title": a.headline,
+        _write_jsonl(fh, ({"id": a.id, "story_id": (int(lab) if lab >= 0 else None),
+                           "duplicate_of": dups.duplicate_of.get(a.id), "title": a.headline,
                            "date": a.date} for a, lab in zip(arts, labels)))
     summary = args.storylines or (None if args.output == "-" else str(Path(args.output).with_suffix("")) +
                                   ".storylines.jsonl")
@@ -76,7 +85,9 @@ def cmd_cluster(args):
         with _out(summary) as fh:
             _write_jsonl(fh, (s.to_dict() for s in stories))
     noise = sum(1 for lab in labels if lab < 0)
-    print(f"{len(arts)} articles, {len(stories)} storylines, {noise} in no storyline", file=sys.stderr)
+    n_dups = len(arts) - len(dups.kept)
+    print(f"{_n(len(arts), 'article')}, {_n(len(stories), 'storyline')}, {noise} in no storyline, "
+          f"{_n(n_dups, 'duplicate')} of another article", file=sys.stderr)
     for s in sorted(stories, key=lambda s: -s.size)[:args.show]:
         span = f"{s.start:%Y-%m-%d}..{s.end:%Y-%m-%d}" if s.start else "-"
         print(f"  story {s.label:>4}  {s.size:>4} articles  {span:<22} {s.headline or ''}"[:150], file=sys.stderr)
@@ -201,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("cluster", help="group articles into storylines")
     common(c)
-    c.add_argument("-o", "--output", required=True, help="output JSONL: one {id, story_id} line per article")
+    c.add_argument("-o", "--output", required=True, help="output JSONL: one {id, story_id, duplicate_of, title, date} line per article")
     c.add_argument("--storylines", help="storyline summary JSONL (default: OUTPUT with .storylines.jsonl)")
     c.add_argument("--min-cluster-size", type=int, default=2)
     c.add_argument("--linkage", choices=("auto", "average", "hdbscan"), default="auto",

@@ -172,3 +172,19 @@ def test_dedup_finds_an_ocr_damaged_copy_unless_the_character_stage_is_off(ecb_r
         ("orig", None, None), ("scan", "orig", "character")]
     assert main(["dedup", str(src), "-o", str(tmp_path / "d.jsonl"), "--char-threshold", "1"]) == 0
     assert [r["duplicate_of"] for r in _lines(tmp_path / "d.jsonl")] == [None, None]
+
+
+def test_cluster_marks_reprints_from_its_own_paragraph_vectors(ecb_records, tmp_path, capsys):
+    import random
+
+    from storyclust.evaluation.damage import damage
+
+    base = [r for r in ecb_records if len(r["text"]) > 1500][:6]
+    copy = dict(base[0], doc_id="copy-of-" + base[0]["doc_id"], text=damage(base[0]["text"], "ocr", random.Random(1)))
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in base + [copy]), encoding="utf-8")
+    assert main(["cluster", str(path), "-o", str(tmp_path / "c.jsonl")]) == 0
+    rows = {r["id"]: r for r in _lines(tmp_path / "c.jsonl")}
+    assert rows[copy["doc_id"]]["duplicate_of"] == base[0]["doc_id"]
+    assert [i for i, r in rows.items() if r["duplicate_of"]] == [copy["doc_id"]]
+    assert "1 duplicate of another article" in capsys.readouterr().err

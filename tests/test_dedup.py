@@ -280,6 +280,11 @@ class _CountingEmbedder:
         self.encoded += len(texts)
         return self.inner.encode(texts)
 
+    def embed_articles(self, articles):
+        out = self.inner.embed_articles(articles)
+        self.encoded += len(out.chunk_texts)
+        return out
+
 
 def test_semantic_stage_uses_given_paragraph_vectors_and_keeps_them_in_the_state(embedder, tmp_path):
     arts = [Article("orig", _text(BODY), title="Council passes budget"), Article("rewritten", _text(REWRITTEN)),
@@ -331,3 +336,23 @@ def test_paragraphs_many_kept_articles_share_are_boilerplate(embedder):
                             np.vstack(chunks).astype(np.float32), np.cumsum([0] + [len(c) for c in chunks]),
                             [a.text for a in arts for _ in range(3 if a.id != "z-brief" else 2)])
     assert find_duplicates(arts, semantic=True, embedder=embedder, embeddings=emb).groups == []
+
+
+def test_storylines_and_dedup_share_one_embedding(embedder):
+    from storyclust import StoryClusterer
+
+    arts = [Article("orig", _text(BODY), title="Council passes budget"), Article("rewritten", _text(REWRITTEN)),
+            Article("other", _text([OTHER_OUTLET, "The vote was close, and the opposition asked for a recount "
+                                                  "of the ballots cast by the council members."]))]
+    counting = _CountingEmbedder(embedder)
+    clus = StoryClusterer(embedder=counting).fit(arts)
+    embedded = counting.encoded
+    assert embedded > 0 and clus.embeddings_.vectors.shape == (3, embedder.dim)
+    r = find_duplicates(arts, semantic=True, embedder=counting, embeddings=clus.embeddings_)
+    assert r.duplicate_of == {"orig": None, "rewritten": "orig", "other": None}
+    # vectors handed back to the clusterer: the same storylines, nothing embedded again
+    again = StoryClusterer(embedder=counting).fit(arts, embeddings=clus.embeddings_)
+    assert counting.encoded == embedded
+    assert again.labels_.tolist() == clus.labels_.tolist()
+    with pytest.raises(InputError, match="embeddings of 2 articles for 3"):
+        StoryClusterer(embedder=embedder).fit(arts, embeddings=clus.embeddings_.vectors[:2])

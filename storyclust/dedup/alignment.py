@@ -24,7 +24,7 @@ from __future__ import annotations
 import faiss
 import numpy as np
 
-__all__ = ["ParagraphIndex", "aligned_share"]
+__all__ = ["ParagraphIndex", "aligned_share", "earlier_near"]
 
 
 def aligned_share(a: np.ndarray, b: np.ndarray, min_cosine: float) -> tuple[int, float]:
@@ -41,6 +41,30 @@ def aligned_share(a: np.ndarray, b: np.ndarray, min_cosine: float) -> tuple[int,
             used_j.add(j[k])
             matched += 1
     return matched, matched / min(len(a), len(b))
+
+
+def earlier_near(units: list, min_cosine: float) -> list[list[set]]:
+    """For each article's unit vectors (``units[i]``, one row per paragraph) and each of its paragraphs, the
+    earlier articles ``j < i`` holding a paragraph within cosine ``min_cosine`` of it.
+
+    One FAISS range search over all the paragraphs, so the cost follows the pairs found rather than the
+    square of the number of articles.
+    """
+    sizes = [len(u) for u in units]
+    out = [[set() for _ in range(n)] for n in sizes]
+    if sum(sizes) == 0:
+        return out
+    flat = np.ascontiguousarray(np.vstack([u for u in units if len(u)]), dtype=np.float32)
+    owner = np.repeat(np.arange(len(units)), sizes)
+    para = np.concatenate([np.arange(n) for n in sizes])
+    index = faiss.IndexFlatIP(flat.shape[1])
+    index.add(flat)
+    lims, _, found = index.range_search(flat, min_cosine)
+    for q in range(len(flat)):
+        i = owner[q]
+        others = owner[found[lims[q]:lims[q + 1]]]
+        out[i][para[q]].update(int(j) for j in others[others < i])
+    return out
 
 
 class ParagraphIndex:

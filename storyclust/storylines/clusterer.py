@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
+from types import SimpleNamespace
 from typing import Sequence
 
 import numpy as np
@@ -16,7 +17,7 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import validate_data
 
 from ..documents import Article
-from ..errors import InputError
+from ..errors import InputError, ModelMismatchError
 from .describe import describe_storylines
 from .knn_graph import bridge_components, knn_graph
 from .linkage import average_linkage
@@ -120,6 +121,9 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         Keywords, headline and date span of each storyline (fitted on articles only).
     embedder_ : Embedder
         The embedder used (fitted on articles only): ``embedder``, or ``Embedder()`` when it was None.
+    embeddings_ : ArticleEmbeddings
+        The articles' vectors and paragraph vectors (fitted on articles only): pass them on to
+        :func:`~storyclust.find_duplicates` or :meth:`~storyclust.StoryIndex.add_articles` to embed nothing twice.
     n_components_ : int
         Connected parts of the candidate graph.
     timings_ : dict
@@ -182,11 +186,16 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
             raise InputError(f"model must be a SameStoryModel or a PairClassifier, got {type(self.model).__name__}",
                              field="model")
 
-    def fit(self, X, y=None):
-        """Cluster ``X``: a list of :class:`~storyclust.Article` or a matrix of article vectors."""
+    def fit(self, X, y=None, *, embeddings=None):
+        """Cluster ``X``: a list of :class:`~storyclust.Article` or a matrix of article vectors.
+
+        ``embeddings``: the articles' vectors when you already have them, so that nothing is embedded
+        again: an :class:`~storyclust.ArticleEmbeddings` from ``embedder.embed_articles(X)`` (its
+        headline vectors are used too), or an array with one article vector per row, in ``X``'s order.
+        """
         self._check_params()
         self.timings_ = timings = {}
-        articles, vectors, headlines, linkage = self._inputs(X, timings, fitting=True)
+        articles, vectors, headlines, linkage = self._inputs(X, timings, fitting=True, embeddings=embeddings)
         n = len(vectors)
         self.n_components_ = n
         self.same_story_ = csr_matrix((n, n))
@@ -288,10 +297,11 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
                                                  None if headlines is None else headlines[order], names)
         return np.minimum(order[rows], order[cols]), np.maximum(order[rows], order[cols]), features
 
-    def _inputs(self, X, timings: dict, fitting: bool):
+    def _inputs(self, X, timings: dict, fitting: bool, embeddings=None):
         """``(articles or None, unit vectors, headline vectors or None, linkage)`` of the input.
 
-        ``fitting``: also set ``embedder_`` and ``n_features_in_`` (``training_pairs`` leaves the estimator as it was).
+        ``fitting``: also set ``embedder_``, ``embeddings_`` and ``n_features_in_`` (``training_pairs`` leaves
+        the estimator as it was).
         """
         articles = headlines = None
         given_articles = isinstance(X, Sequence) and len(X) and all(isinstance(a, Article) for a in X)
@@ -307,12 +317,16 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
 
                 embedder = Embedder()
             with _timed(timings, "embed"):
-                embedded = embedder.embed_articles(articles)
+                embedded = (embedder.embed_articles(articles) if embeddings is None
+                            else _given_embeddings(embeddings, len(articles), embedder))
             vectors = embedded.vectors
             headlines = getattr(embedded, "headline_vectors", None)
             if fitting:
                 self.embedder_ = embedder
+                self.embeddings_ = embedded
                 self.n_features_in_ = vectors.shape[1]
+        elif embeddings is not None:
+            raise InputError("embeddings= goes with a list of Articles; pass bare vectors as X", field="embeddings")
         elif fitting:
             vectors = validate_data(self, X, dtype=np.float64, ensure_min_samples=1)
         else:
@@ -367,14 +381,37 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         labels[labels < -1] = -1  # scikit-learn's -2/-3 markers (infinite, missing) are noise here
         return labels, hdb.probabilities_
 
-    def fit_predict(self, X, y=None, **kwargs):
+    def fit_predict(self, X, y=None, *, embeddings=None):
         """Fit and return ``labels_``."""
-        return self.fit(X).labels_
+        return self.fit(X, embeddings=embeddings).labels_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False
         return tags
+
+
+def _given_embeddings(embeddings, n: int, embedder):
+    """``embeddings`` passed to ``fit``, checked against the number of articles and the embedder's dimension;
+    a bare array of article vectors is returned as an object with ``vectors`` (and no headline vectors)."""
+    from ..embeddings import ArticleEmbeddings
+
+    if isinstance(embeddings, ArticleEmbeddings):
+        got = embeddings
+    else:
+        vectors = np.asarray(embeddings, dtype=np.float32)
+        if vectors.ndim != 2:
+            raise InputError(f"embeddings must be an ArticleEmbeddings or a 2-d array of article vectors, got "
+                             f"shape {vectors.shape}", field="embeddings")
+        got = SimpleNamespace(vectors=vectors, headline_vectors=None)
+    if len(got.vectors) != n:
+        raise InputError(f"embeddings of {len(got.vectors)} articles for {n} articles; pass the embeddings of "
+                         "these articles, in order", field="embeddings")
+    if got.vectors.shape[1] != embedder.dim:
+        raise ModelMismatchError(f"embeddings of dimension {got.vectors.shape[1]}, the embedder "
+                                 f"{embedder.fingerprint} gives {embedder.dim}; pass the model that made them as "
+                                 "embedder=")
+    return got
 
 
 def _order(vectors: np.ndarray, articles) -> np.ndarray:
