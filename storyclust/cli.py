@@ -11,14 +11,16 @@ import json
 import os
 import sys
 import tempfile
+import time
+import warnings
+from collections import Counter
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
-from collections import Counter
-
-from . import Article, Embedder, StoryClusterer, StoryIndex, find_related, load_articles
+from . import Article, Embedder, StoryClusterer, StoryIndex, __version__, find_related
 from .dedup import DedupResult, Deduplicator, find_duplicates, find_paragraph_reuse
-from .documents import iter_articles
+from .documents import ArticleList, iter_articles, summarize_input
 from .errors import StoryclustError
 
 
@@ -44,73 +46,114 @@ def _n(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
+def _json_value(v):
+    """Dates as ISO 8601 (``2014-01-28T00:00:00``), anything else as its string."""
+    return v.isoformat() if isinstance(v, datetime) else str(v)
+
+
 def _write_jsonl(fh, rows):
     for r in rows:
-        fh.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
+        fh.write(json.dumps(r, ensure_ascii=False, default=_json_value) + "\n")
 
 
-def _load(args):
-    arts = load_articles(args.input, errors="skip" if args.skip_invalid else "raise")
+def _say(args, *lines):
+    """Report on stderr, unless --quiet."""
+    if not getattr(args, "quiet", False):
+        for line in lines:
+            print(line, file=sys.stderr)
+
+
+def _read(args, source=None):
+    """The input's articles (bad records listed on stderr with --skip-invalid); an input with none is an error."""
+    arts = ArticleList()
+    arts.extend(iter_articles(args.input if source is None else source,
+                              errors="skip" if args.skip_invalid else "raise", skipped=arts.skipped,
+                              delimiter=args.delimiter, quotechar=args.quotechar, columns=args.columns))
     for s in arts.skipped:
         print(f"storyclust: skipped {s}", file=sys.stderr)
+    if not arts:
+        raise StoryclustError(f"every record was skipped ({len(arts.skipped)}); nothing to do" if arts.skipped
+                              else f"no articles in {args.input}")
     return arts
 
 
 def _embedder(args):
-    return Embedder(args.model, cache=not args.no_cache, cache_dir=args.cache_dir)
+    return Embedder(args.model, cache=not args.no_cache, cache_dir=args.cache_dir,
+                    show_progress=False if args.quiet else None)
+
+
+def _timings(times: dict) -> str:
+    return "time: " + ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in times.items())
 
 
 def cmd_cluster(args):
-    arts = _load(args)
+    start = time.perf_counter()
+    arts = _read(args)
+    times = {"read": time.perf_counter() - start}
+    _say(args, f"storyclust: read {summarize_input(arts)}")
     clus = StoryClusterer(min_cluster_size=args.min_cluster_size, linkage=args.linkage, threshold=args.threshold,
-                          min_samples=args.min_samples,
-                          embedder=_embedder(args))
+                          min_samples=args.min_samples, embedder=_embedder(args),
+                          show_progress=False if args.quiet else None)
     undated = sum(a.date is None for a in arts)
     if undated:
         which = "all" if undated == len(arts) else f"{undated} of {len(arts)}"
-        print(f"storyclust: {which} articles have no date; they are grouped by content alone (names, numbers, "
-              f"headlines), so two reports of one kind of event are kept apart only by what they say", file=sys.stderr)
-    labels = clus.fit_predict(arts) if arts else []
+        _say(args, f"storyclust: {which} articles have no date; they are grouped by content alone (names, numbers, "
+                   f"headlines), so two reports of one kind of event are kept apart only by what they say")
+    labels = clus.fit_predict(arts)
+    times.update(clus.timings_)
     # reprints from the paragraph vectors the storylines were built from: nothing is embedded twice
-    dups = (find_duplicates(arts, semantic=True, embedder=clus.embedder_, embeddings=clus.embeddings_,
-                            show_progress=False) if arts else DedupResult())
+    start = time.perf_counter()
+    dups = find_duplicates(arts, semantic=True, embedder=clus.embedder_, embeddings=clus.embeddings_,
+                           show_progress=False)
+    times["dedup"] = time.perf_counter() - start
+    start = time.perf_counter()
     with _out(args.output) as fh:
         _write_jsonl(fh, ({"id": a.id, "story_id": (int(lab) if lab >= 0 else None),
                            "duplicate_of": dups.duplicate_of.get(a.id), "title": a.headline,
                            "date": a.date} for a, lab in zip(arts, labels)))
     summary = args.storylines or (None if args.output == "-" else str(Path(args.output).with_suffix("")) +
                                   ".storylines.jsonl")
-    stories = clus.storylines_ if arts else []
+    stories = clus.storylines_
     if summary:
         with _out(summary) as fh:
             _write_jsonl(fh, (s.to_dict() for s in stories))
+    times["write"] = time.perf_counter() - start
     noise = sum(1 for lab in labels if lab < 0)
     n_dups = len(arts) - len(dups.kept)
-    print(f"{_n(len(arts), 'article')}, {_n(len(stories), 'storyline')}, {noise} in no storyline, "
-          f"{_n(n_dups, 'duplicate')} of another article", file=sys.stderr)
+    _say(args, f"{_n(len(arts), 'article')}, {_n(len(stories), 'storyline')}, {noise} in no storyline, "
+               f"{_n(n_dups, 'duplicate')} of another article")
+    if not stories:
+        _say(args, f"  no {args.min_cluster_size} articles report one story (a storyline needs at least "
+                   f"--min-cluster-size {args.min_cluster_size}); each article stands alone")
     for s in sorted(stories, key=lambda s: -s.size)[:args.show]:
         span = f"{s.start:%Y-%m-%d}..{s.end:%Y-%m-%d}" if s.start else "-"
-        print(f"  story {s.label:>4}  {s.size:>4} articles  {span:<22} {s.headline or ''}"[:150], file=sys.stderr)
-        print(f"{'':>13}keywords: {', '.join(s.keywords)}"[:150], file=sys.stderr)
+        _say(args, f"  story {s.label:>4}  {s.size:>4} articles  {span:<22} {s.headline or ''}"[:150],
+             f"{'':>13}keywords: {', '.join(s.keywords)}"[:150])
     if summary:
-        print(f"storylines written to {summary}", file=sys.stderr)
+        _say(args, f"storylines written to {summary}")
+    _say(args, _timings(times))
 
 
 def cmd_dedup(args):
-    skipped: list = []
-    articles = iter_articles(args.input, errors="skip" if args.skip_invalid else "raise", skipped=skipped)
+    start = time.perf_counter()
+    articles = _read(args)
+    skipped = articles.skipped
+    times = {"read": time.perf_counter() - start}
     # only the semantic stage embeds; without it no model is loaded
     embedder = _embedder(args) if args.semantic or args.model else None
     state = Path(args.state) if args.state else None
     if state is not None and (state / "dedup.json").exists():
         dd = Deduplicator.load(state, embedder=embedder)
-        print(f"storyclust: checking against {len(dd)} articles kept in {state}", file=sys.stderr)
+        _say(args, f"storyclust: checking against {len(dd)} articles kept in {state}")
     else:
         dd = Deduplicator(args.threshold, char_threshold=args.char_threshold, semantic=args.semantic,
                           embedder=embedder)
+    dd.show_progress = False if args.quiet else None
     counts = Counter()
     # the whole input, checked earliest first (as find_duplicates does), written in input order
-    decisions = dd.check_all(list(articles))
+    start = time.perf_counter()
+    decisions = dd.check_all(articles)
+    times["dedup"] = time.perf_counter() - start
     with _out(args.output) as fh:
         for d in decisions:
             counts[d.kind or "kept"] += 1
@@ -120,19 +163,19 @@ def cmd_dedup(args):
             else:
                 _write_jsonl(fh, [{"id": d.id, "duplicate_of": d.duplicate_of, "kind": d.kind,
                                    "score": d.score, "stage": d.stage}])
-    for s in skipped:
-        print(f"storyclust: skipped {s}", file=sys.stderr)
     if state is not None:
         dd.save(state)
     total = sum(counts.values())
-    print(f"{total} articles: {counts['kept']} kept, {counts['exact']} exact duplicates, {counts['near']} near "
-          f"duplicates" + (f", {counts['seen']} already seen in {state}" if counts["seen"] else "")
-          + (f", {len(skipped)} skipped" if skipped else ""), file=sys.stderr)
+    _say(args, f"{_n(total, 'article')}: {counts['kept']} kept, {_n(counts['exact'], 'exact duplicate')}, "
+               f"{_n(counts['near'], 'near duplicate')}"
+               + (f", {counts['seen']} already seen in {state}" if counts["seen"] else "")
+               + (f", {len(skipped)} skipped" if skipped else ""))
     if args.reuse:
-        reuse = find_paragraph_reuse(iter_articles(args.input, errors="skip" if args.skip_invalid else "raise"))
+        reuse = find_paragraph_reuse(articles)
         with _out(args.reuse) as fh:
             _write_jsonl(fh, (r.to_dict() for r in reuse))
-        print(f"{len(reuse)} reused paragraphs written to {args.reuse}", file=sys.stderr)
+        _say(args, f"{_n(len(reuse), 'reused paragraph')} written to {args.reuse}")
+    _say(args, _timings(times))
 
 
 def _query(args, arts_by_id=None):
@@ -151,7 +194,7 @@ def _related_rows(hits):
 
 
 def cmd_related(args):
-    arts = _load(args)
+    arts = _read(args)
     q = _query(args, {a.id: a for a in arts})  # before the embedding, which is the slow part
     emb = _embedder(args)
     idx = StoryIndex(emb.dim, emb.fingerprint)
@@ -162,12 +205,12 @@ def cmd_related(args):
 
 
 def cmd_index_build(args):
-    arts = _load(args)
+    arts = _read(args)
     emb = _embedder(args)
     idx = StoryIndex(emb.dim, emb.fingerprint, factory=args.factory)
     idx.add_articles(arts, emb)
     idx.save(args.output)
-    print(f"indexed {len(idx)} articles ({idx.factory_string}, {emb.fingerprint}) in {args.output}", file=sys.stderr)
+    _say(args, f"indexed {_n(len(idx), 'article')} ({idx.factory_string}, {emb.fingerprint}) in {args.output}")
 
 
 def cmd_index_query(args):
@@ -189,13 +232,20 @@ def cmd_index_query(args):
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="storyclust", description="Find the same story across many news articles.")
+    p.add_argument("--version", action="version", version=f"storyclust {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     def common(sp, inp=True, model=True):
+        sp.add_argument("-q", "--quiet", action="store_true", help="no progress bars, summaries or timings on stderr")
         if inp:
-            sp.add_argument("input", help="JSONL, JSON, CSV, Parquet or text file, or a folder of them")
+            sp.add_argument("input", help="JSONL, JSON, CSV, Parquet, text or HTML file, a folder of them, or - for "
+                                          "JSONL on standard input")
             sp.add_argument("--skip-invalid", action="store_true",
                             help="skip bad records (listed on stderr) instead of stopping at the first")
+            sp.add_argument("--delimiter", help="CSV delimiter (default: guessed from the header row)")
+            sp.add_argument("--quotechar", default='"', help="CSV quote character (default \")")
+            sp.add_argument("--columns", help="column names of a CSV without a header row, comma-separated "
+                                              "(e.g. label,text); rows without an id get their line number")
         if model:
             sp.add_argument("--model", default=None,
                             help="sentence-transformers model name or folder (default: bundled multilingual USE v3)")
@@ -212,9 +262,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("cluster", help="group articles into storylines")
     common(c)
-    c.add_argument("-o", "--output", required=True, help="output JSONL: one {id, story_id, duplicate_of, title, date} line per article")
-    c.add_argument("--storylines", help="storyline summary JSONL (default: OUTPUT with .storylines.jsonl)")
-    c.add_argument("--min-cluster-size", type=int, default=2)
+    c.add_argument("-o", "--output", required=True,
+                   help="output JSONL: one {id, story_id, duplicate_of, title, date} line per article (- for stdout)")
+    c.add_argument("--storylines", help="storyline summary JSONL: {story_id, size, headline, keywords, start, end, "
+                                        "article_ids} (default: OUTPUT with .storylines.jsonl)")
+    c.add_argument("--min-cluster-size", type=int, default=2,
+                   help="the fewest articles a storyline has; smaller groups stay alone (default 2)")
     c.add_argument("--linkage", choices=("auto", "average", "hdbscan"), default="auto",
                    help="average linkage on the same-story probability (the default) or HDBSCAN on the k-NN graph")
     c.add_argument("--threshold", type=float, default=0.5,
@@ -263,10 +316,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"storyclust: warning: {message}", file=sys.stderr)
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    if not hasattr(args, "delimiter"):  # index query reads no input file
+        args.delimiter = args.columns = None
+        args.quotechar = '"'
     try:
-        args.func(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning  # one tidy line, not Python's source excerpt
+            args.func(args)
     except StoryclustError as e:
         print(f"storyclust: error: {e}", file=sys.stderr)
         return 2

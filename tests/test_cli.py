@@ -104,7 +104,7 @@ def test_dedup_streams_files_keeps_first_and_resumes_from_a_state(fmt, tmp_path,
     assert main(["dedup", str(paths[0]), "-o", str(tmp_path / "k1.jsonl"), "--keep", "first",
                  "--state", str(state)]) == 0
     assert [(r["id"], r["source"]) for r in _lines(tmp_path / "k1.jsonl")] == [("a", "X")]  # the whole record
-    assert "2 articles: 1 kept, 0 exact duplicates, 1 near duplicates" in capsys.readouterr().err
+    assert "2 articles: 1 kept, 0 exact duplicates, 1 near duplicate\n" in capsys.readouterr().err
     assert main(["dedup", str(paths[1]), "-o", str(tmp_path / "d2.jsonl"), "--state", str(state)]) == 0
     rows = _lines(tmp_path / "d2.jsonl")
     assert [(r["id"], r["duplicate_of"], r["kind"]) for r in rows] == [("c", "a", "exact"), ("d", None, None)]
@@ -121,7 +121,7 @@ def test_dedup_streams_files_keeps_first_and_resumes_from_a_state(fmt, tmp_path,
     assert main(["dedup", str(both), "-o", str(tmp_path / "k4.jsonl"), "--keep", "first",
                  "--state", str(state)]) == 0
     assert _lines(tmp_path / "k4.jsonl") == []  # e repeats a, the rest were written on earlier days
-    assert "5 articles: 0 kept, 0 exact duplicates, 1 near duplicates, 4 already seen" in capsys.readouterr().err
+    assert "5 articles: 0 kept, 0 exact duplicates, 1 near duplicate, 4 already seen" in capsys.readouterr().err
 
 
 def test_an_interrupted_run_leaves_no_partial_output(tmp_path):

@@ -45,7 +45,7 @@ def test_edited_reprints_are_near_duplicates():
     assert r.duplicate_of == {"orig": None, "reprint": "orig", "typo": "orig", "other": None}
     assert r.groups[0].kind == "near" and set(r.groups[0].members) == {"orig", "reprint", "typo"}
     assert r.kind_of == {"reprint": "near", "typo": "near"}
-    assert r.summary() == "4 articles: 2 kept, 0 exact duplicates, 2 near duplicates, in 1 groups"
+    assert r.summary() == "4 articles: 2 kept, 0 exact duplicates, 2 near duplicates, in 1 group"
 
 
 def test_same_event_by_different_outlets_is_not_a_duplicate():

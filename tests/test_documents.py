@@ -7,7 +7,7 @@ import pytest
 from storyclust import Article, InputError, clean_text, load_articles
 from storyclust.documents import split_paragraphs
 
-from conftest import SEEDS
+from conftest import DATA, SEEDS
 
 RECORDS = [
     {"id": "a", "text": "First story.\n\nSecond paragraph.", "title": "Headline A", "date": "2024-11-29",
@@ -163,3 +163,77 @@ def test_split_paragraphs():
 def test_article_keeps_text_and_exposes_headline():
     a = Article("x", "Body.\n\nBody two.", title="T")
     assert a.headline == "T" and a.text == "Body.\n\nBody two."
+
+
+def test_a_mistyped_text_field_is_named_with_a_suggestion():
+    with pytest.raises(InputError) as e:
+        load_articles([{"id": 1, "txt": "The council approved the budget.", "title": "Budget passes"}])
+    msg = str(e.value)
+    assert "no 'text' field" in msg and "'txt'" in msg and "fields={'text': 'txt'}" in msg
+    (a,) = load_articles([{"id": 1, "txt": "The council approved the budget.", "title": "B"}], fields={"text": "txt"})
+    assert a.text == "The council approved the budget."
+
+
+@pytest.mark.parametrize("value, expected", [("13/04/2015", "2015-04-13"), ("04/13/2015", "2015-04-13"),
+                                             ("03/03/2015", "2015-03-03"), ("03.04.2015", "2015-04-03")])
+def test_slash_dates_are_read_when_unambiguous(value, expected):
+    from storyclust.documents import parse_date
+
+    assert parse_date(value).date().isoformat() == expected
+
+
+def test_an_ambiguous_slash_date_is_called_ambiguous():
+    with pytest.raises(InputError, match="ambiguous.*2015-04-03 or 2015-03-04") as e:
+        load_articles([{"id": "a", "text": "x", "date": "03/04/2015"}])
+    assert e.value.field == "date"
+
+
+def test_csv_delimiter_is_guessed_from_the_header_or_given(tmp_path):
+    p = tmp_path / "semi.csv"
+    p.write_text("id;title;text\n1;Budget;The council approved the budget, after a debate.\n", encoding="utf-8")
+    (a,) = load_articles(p)
+    assert (a.id, a.title, a.text) == ("1", "Budget", "The council approved the budget, after a debate.")
+    assert load_articles(p, delimiter=";")[0].text == a.text
+    with pytest.raises(InputError, match="more columns than the header.*delimiter"):
+        load_articles(p, delimiter=",")
+
+
+def test_headerless_csv_with_columns_gets_line_numbers_as_ids():
+    path = DATA / "gnad10k" / "test.csv"
+    if not path.exists():
+        pytest.skip(f"{path} not found")
+    arts = load_articles(path, delimiter=";", quotechar="'", columns=["label", "text"])
+    assert len(arts) > 1000 and arts[0].id == "1" and arts[1].id == "2"
+    assert arts[0].extra["label"] == "Wirtschaft" and arts[0].text.startswith("Die Gewerkschaft")
+
+
+HTML_PAGE = """<html><head><title>Storm closes harbour | Daily Post</title>
+<meta property="og:site_name" content="Daily Post"><meta name="date" content="2024-03-10"></head>
+<body><nav>Home | News | Sport | Weather</nav><article><h1>Storm closes harbour</h1>
+<p>A storm closed the harbour for two days and ferries to the islands were cancelled, officials said on Sunday.</p>
+<p>The coast guard said waves reached six metres, and two fishing boats were damaged at their moorings.</p>
+</article><footer>Copyright 2024 Daily Post. All rights reserved.</footer></body></html>"""
+
+
+def test_html_files_folders_and_fields_are_extracted(tmp_path):
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "storm.html").write_text(HTML_PAGE, encoding="utf-8")
+    for source in (tmp_path / "site", tmp_path / "site" / "storm.html", [{"id": "storm", "html": HTML_PAGE}]):
+        (a,) = load_articles(source)
+        assert a.id == "storm" and a.title == "Storm closes harbour" and a.source == "Daily Post"
+        assert a.date.date().isoformat() == "2024-03-10"
+        assert a.text.split("\n\n")[0].startswith("A storm closed the harbour")
+        assert "Copyright" not in a.text and "Weather" not in a.text
+    # fields the record gives win over the page's
+    (a,) = load_articles([{"id": "s", "html": HTML_PAGE, "title": "Given title"}])
+    assert a.title == "Given title"
+    with pytest.raises(InputError, match="no article text"):
+        load_articles([{"id": "e", "html": "<html><body></body></html>"}])
+
+
+def test_jsonl_on_standard_input(monkeypatch):
+    import io
+
+    data = b'{"id": "a", "text": "First."}\n{"id": "b", "text": "Second."}\n'
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
+    assert [a.id for a in load_articles("-")] == ["a", "b"]

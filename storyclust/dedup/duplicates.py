@@ -58,8 +58,13 @@ class DedupResult:
     def summary(self) -> str:
         """One line: how many articles were kept, and how many were exact and near duplicates."""
         kinds = list(self.kind_of.values())
-        return (f"{len(self.duplicate_of)} articles: {len(self.kept)} kept, {kinds.count('exact')} exact "
-                f"duplicates, {kinds.count('near')} near duplicates, in {len(self.groups)} groups")
+
+        def n(count, noun):
+            return f"{count} {noun}{'' if count == 1 else 's'}"
+
+        return (f"{n(len(self.duplicate_of), 'article')}: {len(self.kept)} kept, "
+                f"{n(kinds.count('exact'), 'exact duplicate')}, {n(kinds.count('near'), 'near duplicate')}, "
+                f"in {n(len(self.groups), 'group')}")
 
 
 def find_duplicates(articles: Sequence[Article], *, threshold: float = 0.6, char_threshold: float = 0.65,

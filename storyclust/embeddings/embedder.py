@@ -123,9 +123,20 @@ class Embedder:
         self.show_progress = show_progress
         self.device = device
         self.max_chars = max_chars
-        self._backend = resolve_backend(model, device=device)
-        self._cache = (EmbeddingCache(Path(cache_dir) if cache_dir else default_cache_dir(),
-                                      self._backend.fingerprint, self._backend.dim) if cache else None)
+        self._load()
+
+    def _load(self) -> None:
+        self._backend = resolve_backend(self.model, device=self.device)
+        self._cache = (EmbeddingCache(Path(self.cache_dir) if self.cache_dir else default_cache_dir(),
+                                      self._backend.fingerprint, self._backend.dim) if self.cache else None)
+
+    def __getstate__(self) -> dict:
+        """Pickled as its parameters: the model and the cache's connection are opened again on unpickling."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("_backend", "_cache")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._load()
 
     @property
     def model_name(self) -> str:

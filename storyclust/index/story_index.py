@@ -123,6 +123,11 @@ class StoryIndex:
     def __len__(self) -> int:
         return len(self._ids)
 
+    @property
+    def dated(self) -> int:
+        """How many indexed articles have a date."""
+        return sum(1 for r in self._rows.values() if r.get("date") is not None)
+
     def __contains__(self, article_id) -> bool:
         return article_id in self._ids
 

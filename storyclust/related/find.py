@@ -53,7 +53,8 @@ def find_related(index: StoryIndex, query, embedder, *, k: int = 10, since=None,
         The model the index was built with.
     k : int
     since, until : datetime or ISO 8601 str, optional
-        Keep articles dated in this window (articles without a date are left out when a window is set).
+        Keep articles dated in this window (articles without a date are left out when a window is set; an
+        index without any dated article is refused, rather than answering nothing).
     window_days : float, optional
         Keep articles within this many days of the query article's date.
     exclude : iterable of str
@@ -82,6 +83,9 @@ def find_related(index: StoryIndex, query, embedder, *, k: int = 10, since=None,
     exclude = set(exclude)
     since = parse_date(since, "since")
     until = parse_date(until, "until")
+    if (since or until or window_days is not None) and len(index) and not index.dated:
+        raise InputError("no article in the index has a date, so a date window would leave none; leave out "
+                         "since/until/window_days, or give the articles dates", field="since")
     if isinstance(query, Article):
         exclude.add(query.id)
         if query.id in index:

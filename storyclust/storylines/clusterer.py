@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from types import SimpleNamespace
-from typing import Sequence
 
 import numpy as np
 from scipy.sparse import coo_matrix, csr_matrix
@@ -16,7 +15,7 @@ from sklearn.preprocessing import normalize
 from sklearn.utils import check_array
 from sklearn.utils.validation import validate_data
 
-from ..documents import Article
+from ..documents import as_articles
 from ..errors import InputError, ModelMismatchError
 from .describe import describe_storylines
 from .knn_graph import bridge_components, knn_graph
@@ -187,7 +186,8 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
                              field="model")
 
     def fit(self, X, y=None, *, embeddings=None):
-        """Cluster ``X``: a list of :class:`~storyclust.Article` or a matrix of article vectors.
+        """Cluster ``X``: articles (:class:`~storyclust.Article` objects, texts, dicts, a DataFrame with a
+        ``text`` column, or a path :func:`~storyclust.load_articles` reads) or a matrix of article vectors.
 
         ``embeddings``: the articles' vectors when you already have them, so that nothing is embedded
         again: an :class:`~storyclust.ArticleEmbeddings` from ``embedder.embed_articles(X)`` (its
@@ -303,14 +303,14 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         ``fitting``: also set ``embedder_``, ``embeddings_`` and ``n_features_in_`` (``training_pairs`` leaves
         the estimator as it was).
         """
-        articles = headlines = None
-        given_articles = isinstance(X, Sequence) and len(X) and all(isinstance(a, Article) for a in X)
+        headlines = None
+        articles = as_articles(X)
+        given_articles = articles is not None
         linkage = self.linkage if self.linkage != "auto" else ("average" if given_articles else "hdbscan")
         if self.metric == "euclidean" and linkage == "average":
             raise InputError("linkage='average' works on cosine similarity; use metric='cosine', "
                              "or linkage='hdbscan' for Euclidean distances", field="metric")
         if given_articles:
-            articles = list(X)
             embedder = self.embedder
             if embedder is None:
                 from ..embeddings import Embedder
