@@ -1,4 +1,4 @@
-"""The ``storyclust`` command: cluster, dedup, related, index build|query.
+"""The ``storyclust`` command: cluster, report, dedup, related, index build|query.
 
 Each command reads any input ``load_articles`` reads and writes one JSON line
 per input article. Input errors go to stderr with exit status 2, no traceback.
@@ -10,7 +10,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 import warnings
 from collections import Counter
@@ -21,24 +20,19 @@ from pathlib import Path
 from . import Article, Embedder, StoryClusterer, StoryIndex, __version__, find_related
 from .dedup import DedupResult, Deduplicator, find_duplicates, find_paragraph_reuse
 from .documents import ArticleList, iter_articles, summarize_input
+from ._files import atomic_output
 from .errors import StoryclustError
+from .report import render_report, write_report
 
 
 @contextmanager
 def _out(path: str):
-    """An output file that is complete or not written: written beside it, renamed into place at the end."""
+    """An output file that is complete or not written (``-``: standard output)."""
     if path == "-":
         yield sys.stdout
         return
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            yield fh
-        os.replace(tmp, target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with atomic_output(path) as fh:
+        yield fh
 
 
 def _n(count: int, noun: str) -> str:
@@ -86,7 +80,8 @@ def _timings(times: dict) -> str:
     return "time: " + ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in times.items())
 
 
-def cmd_cluster(args):
+def _storylines(args):
+    """Read the input, group it into storylines and mark its reprints; the stage timings."""
     start = time.perf_counter()
     arts = _read(args)
     times = {"read": time.perf_counter() - start}
@@ -99,13 +94,30 @@ def cmd_cluster(args):
         which = "all" if undated == len(arts) else f"{undated} of {len(arts)}"
         _say(args, f"storyclust: {which} articles have no date; they are grouped by content alone (names, numbers, "
                    f"headlines), so two reports of one kind of event are kept apart only by what they say")
-    labels = clus.fit_predict(arts)
+    clus.fit(arts)
     times.update(clus.timings_)
     # reprints from the paragraph vectors the storylines were built from: nothing is embedded twice
     start = time.perf_counter()
     dups = find_duplicates(arts, semantic=True, embedder=clus.embedder_, embeddings=clus.embeddings_,
                            show_progress=False)
     times["dedup"] = time.perf_counter() - start
+    return arts, clus, dups, times
+
+
+def _story_summary(args, arts, clus, dups):
+    stories = clus.storylines_
+    noise = int((clus.labels_ < 0).sum())
+    n_dups = len(arts) - len(dups.kept)
+    _say(args, f"{_n(len(arts), 'article')}, {_n(len(stories), 'storyline')}, {noise} in no storyline, "
+               f"{_n(n_dups, 'duplicate')} of another article")
+    if not stories:
+        _say(args, f"  no {args.min_cluster_size} articles report one story (a storyline needs at least "
+                   f"--min-cluster-size {args.min_cluster_size}); each article stands alone")
+
+
+def cmd_cluster(args):
+    arts, clus, dups, times = _storylines(args)
+    labels = clus.labels_
     start = time.perf_counter()
     with _out(args.output) as fh:
         _write_jsonl(fh, ({"id": a.id, "story_id": (int(lab) if lab >= 0 else None),
@@ -118,13 +130,7 @@ def cmd_cluster(args):
         with _out(summary) as fh:
             _write_jsonl(fh, (s.to_dict() for s in stories))
     times["write"] = time.perf_counter() - start
-    noise = sum(1 for lab in labels if lab < 0)
-    n_dups = len(arts) - len(dups.kept)
-    _say(args, f"{_n(len(arts), 'article')}, {_n(len(stories), 'storyline')}, {noise} in no storyline, "
-               f"{_n(n_dups, 'duplicate')} of another article")
-    if not stories:
-        _say(args, f"  no {args.min_cluster_size} articles report one story (a storyline needs at least "
-                   f"--min-cluster-size {args.min_cluster_size}); each article stands alone")
+    _story_summary(args, arts, clus, dups)
     for s in sorted(stories, key=lambda s: -s.size)[:args.show]:
         span = f"{s.start:%Y-%m-%d}..{s.end:%Y-%m-%d}" if s.start else "-"
         _say(args, f"  story {s.label:>4}  {s.size:>4} articles  {span:<22} {s.headline or ''}"[:150],
@@ -132,6 +138,18 @@ def cmd_cluster(args):
     if summary:
         _say(args, f"storylines written to {summary}")
     _say(args, _timings(times))
+
+
+def cmd_report(args):
+    arts, clus, dups, times = _storylines(args)
+    start = time.perf_counter()
+    if args.output != "-":
+        write_report(args.output, arts, clus, dups, title=args.title)
+    else:
+        sys.stdout.write(render_report(arts, clus, dups, title=args.title))
+    times["report"] = time.perf_counter() - start
+    _story_summary(args, arts, clus, dups)
+    _say(args, f"report written to {args.output}", _timings(times))
 
 
 def cmd_dedup(args):
@@ -188,20 +206,28 @@ def _query(args, arts_by_id=None):
     return arts_by_id[args.id]
 
 
-def _related_rows(hits):
-    return ({"id": h.id, "score": round(h.score, 6), "cosine": None if h.cosine is None else round(h.cosine, 6),
-             "date": h.date, "title": h.title} for h in hits)
+def _related_rows(hits, duplicate_of=None):
+    """Output rows; with ``duplicate_of`` (the input's dedup), each hit's kept article when it is a reprint."""
+    for h in hits:
+        row = {"id": h.id, "score": round(h.score, 6), "cosine": None if h.cosine is None else round(h.cosine, 6),
+               "date": h.date, "title": h.title}
+        if duplicate_of is not None:
+            row["duplicate_of"] = duplicate_of.get(h.id)
+        yield row
 
 
 def cmd_related(args):
     arts = _read(args)
     q = _query(args, {a.id: a for a in arts})  # before the embedding, which is the slow part
     emb = _embedder(args)
+    embedded = emb.embed_articles(arts)
     idx = StoryIndex(emb.dim, emb.fingerprint)
-    idx.add_articles(arts, emb)
+    idx.add_articles(arts, emb, embeddings=embedded)
     hits = find_related(idx, q, emb, k=args.k, since=args.since, until=args.until, window_days=args.window_days)
+    # reprints among the input, from the paragraph vectors just made: a reprint of the query is not another report
+    dups = find_duplicates(arts, semantic=True, embedder=emb, embeddings=embedded, show_progress=False)
     with _out(args.output) as fh:
-        _write_jsonl(fh, _related_rows(hits))
+        _write_jsonl(fh, _related_rows(hits, dups.duplicate_of))
 
 
 def cmd_index_build(args):
@@ -260,21 +286,32 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--until", help="only articles dated on or before (ISO 8601)")
         sp.add_argument("-o", "--output", default="-", help="output JSONL (default stdout)")
 
+    def storyline_options(sp):
+        sp.add_argument("--min-cluster-size", type=int, default=2,
+                        help="the fewest articles a storyline has; smaller groups stay alone (default 2)")
+        sp.add_argument("--linkage", choices=("auto", "average", "hdbscan"), default="auto",
+                        help="average linkage on the same-story probability (the default) or HDBSCAN on the "
+                             "k-NN graph")
+        sp.add_argument("--threshold", type=float, default=0.5,
+                        help="average same-story probability at which groups merge (default 0.5)")
+        sp.add_argument("--min-samples", type=int, default=2, help="HDBSCAN only: neighbours that make a core point")
+
     c = sub.add_parser("cluster", help="group articles into storylines")
     common(c)
     c.add_argument("-o", "--output", required=True,
                    help="output JSONL: one {id, story_id, duplicate_of, title, date} line per article (- for stdout)")
     c.add_argument("--storylines", help="storyline summary JSONL: {story_id, size, headline, keywords, start, end, "
                                         "article_ids} (default: OUTPUT with .storylines.jsonl)")
-    c.add_argument("--min-cluster-size", type=int, default=2,
-                   help="the fewest articles a storyline has; smaller groups stay alone (default 2)")
-    c.add_argument("--linkage", choices=("auto", "average", "hdbscan"), default="auto",
-                   help="average linkage on the same-story probability (the default) or HDBSCAN on the k-NN graph")
-    c.add_argument("--threshold", type=float, default=0.5,
-                   help="average same-story probability at which groups merge (default 0.5)")
-    c.add_argument("--min-samples", type=int, default=2, help="HDBSCAN only")
+    storyline_options(c)
     c.add_argument("--show", type=int, default=10, help="storylines listed on stderr (default 10)")
     c.set_defaults(func=cmd_cluster)
+
+    rep = sub.add_parser("report", help="storylines and duplicates as one self-contained HTML page")
+    common(rep)
+    rep.add_argument("-o", "--output", required=True, help="the HTML page to write (- for stdout)")
+    rep.add_argument("--title", default="Storylines", help="the page's title")
+    storyline_options(rep)
+    rep.set_defaults(func=cmd_report)
 
     d = sub.add_parser("dedup", help="mark exact and near-duplicate articles, as a stream")
     common(d)

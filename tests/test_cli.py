@@ -188,3 +188,18 @@ def test_cluster_marks_reprints_from_its_own_paragraph_vectors(ecb_records, tmp_
     assert rows[copy["doc_id"]]["duplicate_of"] == base[0]["doc_id"]
     assert [i for i, r in rows.items() if r["duplicate_of"]] == [copy["doc_id"]]
     assert "1 duplicate of another article" in capsys.readouterr().err
+
+
+def test_related_names_the_original_of_a_reprint_among_the_hits(ecb_records, tmp_path, capsys):
+    import random
+
+    from storyclust.evaluation.damage import damage
+
+    base = [r for r in ecb_records if len(r["text"]) > 1500][:8]
+    copy = dict(base[0], doc_id="copy", text=damage(base[0]["text"], "re-led", random.Random(2)))
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in base + [copy]), encoding="utf-8")
+    assert main(["related", str(path), "--id", base[0]["doc_id"], "-k", "3", "-o", str(tmp_path / "r.jsonl")]) == 0
+    hits = _lines(tmp_path / "r.jsonl")
+    assert hits[0]["id"] == "copy" and hits[0]["duplicate_of"] == base[0]["doc_id"]
+    assert all(h["duplicate_of"] is None for h in hits[1:])

@@ -77,3 +77,49 @@ def test_scores_for_real_input():
     assert mixed_groups(["a", "b", "a"], [0, 0, -1]) == (1, 1)
     table = reliability_table([0.05, 0.06, 0.95], [0, 0, 1])
     assert [r["pairs"] for r in table] == [2, 1] and table[1]["observed same-story rate"] == 1.0
+
+
+SHORT = [  # (title, text): two reports of one budget vote, then one-off reports on unrelated subjects, no names
+    ("Council approves budget", "The city council approved the new budget on Monday after a debate of six hours "
+                                "about schools and roads."),
+    ("Budget passes after long debate", "After six hours of debate on Monday the city council passed the budget, "
+                                        "with more money for schools and roads."),
+    ("Storm closes harbour", "A storm closed the harbour for two days and the ferries to the islands were cancelled."),
+    ("Museum reopens", "The museum reopened after a renovation that took two years."),
+    ("Man arrested after shooting", "Police arrested a man after a shooting outside a bar on Friday night."),
+]
+
+
+def _short(n, dated, titled):
+    return [Article(str(i), text, title=title if titled else None,
+                    date=datetime(2024, 3, 4) + timedelta(days=i % 2) if dated else None)
+            for i, (title, text) in enumerate(SHORT[:n])]
+
+
+@pytest.mark.parametrize("n", [3, 5])
+@pytest.mark.parametrize("dated", [True, False])
+@pytest.mark.parametrize("titled", [True, False])
+def test_a_handful_of_short_reports_on_unrelated_subjects_stays_apart(embedder, n, dated, titled):
+    labels = StoryClusterer(embedder=embedder).fit(_short(n, dated, titled)).labels_.tolist()
+    assert labels[2:] == [-1] * (n - 2)
+
+
+@pytest.mark.parametrize("dated, titled", [
+    (True, True), (True, False), (False, False),
+    pytest.param(False, True, marks=pytest.mark.xfail(strict=True, reason=(
+        "issue 16: two undated reports with unlike headlines and few shared terms are scored 0.2 (ECB+ recall)"))),
+])
+def test_two_short_reports_of_one_vote_form_a_storyline(embedder, dated, titled):
+    labels = StoryClusterer(embedder=embedder).fit(_short(5, dated, titled)).labels_.tolist()
+    assert labels == [0, 0, -1, -1, -1]
+
+
+def test_without_a_shared_name_or_number_the_cosine_caps_the_probability():
+    from storyclust.storylines.model import DEFAULT_ARTICLE_MODEL, DEFAULT_VECTOR_MODEL
+
+    f = {name: np.zeros(2) for name in DEFAULT_ARTICLE_MODEL.features}
+    f.update(dense=np.array([0.2, 0.2]), headline=np.array([0.2, 0.2]), untitled=np.ones(2), support=np.ones(2),
+             entity=np.array([0.0, 0.5]))
+    p = DEFAULT_ARTICLE_MODEL.probability(f)
+    assert p[0] <= DEFAULT_VECTOR_MODEL.probability({"dense": np.array([0.2])})[0] < 0.05
+    assert p[1] > p[0]  # a shared name lifts the cap

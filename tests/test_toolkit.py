@@ -145,3 +145,33 @@ def test_the_seed_run_says_what_was_done(tmp_path, capsys):
     assert "time: read" in err and "embed" in err
     assert main(["cluster", str(SEEDS), "-q", "-o", str(tmp_path / "o.jsonl")]) == 0
     assert capsys.readouterr().err == ""
+
+
+# DataFrames, as BERTopic's get_topic_info and topics_over_time
+def test_storyline_info_and_storylines_over_time(ecb_articles, embedder):
+    from datetime import datetime, timedelta
+
+    # ECB+ is undated: give every article of a topic a day of its own, one in ten none
+    arts = [Article(a.id, a.text, title=a.title, source=f"site{i % 3}.example",
+                    date=None if i % 10 == 0 else datetime(2024, 1, 1) + timedelta(days=int(a.id.split("_")[0])))
+            for i, a in enumerate(ecb_articles)]
+    clus = StoryClusterer(embedder=embedder).fit(arts)
+    info = clus.storyline_info()
+    assert list(info.columns) == ["storyline", "size", "headline", "keywords", "start", "end", "sources",
+                                  "languages", "representative", "article_ids"]
+    stories = info[info.storyline >= 0]
+    assert len(stories) == len(clus.storylines_) and stories["size"].is_monotonic_decreasing
+    assert info["size"].sum() == len(arts)  # the -1 row holds the rest
+    for row in stories.itertuples():
+        members = np.flatnonzero(clus.labels_ == row.storyline)
+        assert sorted(row.article_ids) == sorted(arts[i].id for i in members)
+        assert row.representative in row.article_ids and set(row.sources) <= {"site0.example", "site1.example",
+                                                                              "site2.example"}
+        assert row.languages == ["en"]
+    over = clus.storylines_over_time()
+    assert list(over.columns) == ["storyline", "date", "articles"] and over["articles"].sum() == len(arts)
+    assert over["date"].isna().sum() >= 1  # undated articles are counted, under NaT
+    weekly = clus.storylines_over_time(freq="W")
+    assert weekly["articles"].sum() == len(arts) and len(weekly) <= len(over)
+    with pytest.raises(InputError, match="after fit"):
+        StoryClusterer().fit(np.random.default_rng(0).normal(size=(10, 8))).storyline_info()

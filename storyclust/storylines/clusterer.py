@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from contextlib import contextmanager
 from types import SimpleNamespace
 
@@ -17,7 +18,7 @@ from sklearn.utils.validation import validate_data
 
 from ..documents import as_articles
 from ..errors import InputError, ModelMismatchError
-from .describe import describe_storylines
+from .describe import describe_storylines, storyline_counts_over_time, storyline_table
 from .knn_graph import bridge_components, knn_graph
 from .linkage import average_linkage
 from .model import PairClassifier, SameStoryModel
@@ -117,7 +118,10 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         Same-story probability of every candidate pair, rows and columns in
         input order (``linkage="average"``).
     storylines_ : list of Storyline
-        Keywords, headline and date span of each storyline (fitted on articles only).
+        Keywords, headline and date span of each storyline (fitted on articles only);
+        :meth:`storyline_info` and :meth:`storylines_over_time` give them as DataFrames.
+    articles_ : list of Article
+        The articles fitted (None for bare vectors).
     embedder_ : Embedder
         The embedder used (fitted on articles only): ``embedder``, or ``Embedder()`` when it was None.
     embeddings_ : ArticleEmbeddings
@@ -213,7 +217,36 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         self.probabilities_ = probs
         with _timed(timings, "describe"):
             self.storylines_ = describe_storylines(articles, self.labels_, vectors) if articles is not None else []
+        self.articles_ = articles
         return self
+
+    def storyline_info(self):
+        """A pandas DataFrame with one row per storyline, largest first (and ``storyline=-1``, the articles in none):
+        size, headline, keywords, start, end, sources, languages, representative and article ids.
+
+        >>> from storyclust import Article
+        >>> arts = [Article(str(i), t, date=d) for i, (t, d) in enumerate([
+        ...     ("Council passes budget after six-hour debate on schools and roads.", datetime(2024, 3, 4)),
+        ...     ("After a six-hour debate the council passed the budget for schools and roads.", datetime(2024, 3, 5)),
+        ...     ("A storm closed the harbour and ferries to the islands were cancelled.", datetime(2024, 3, 5))])]
+        >>> info = StoryClusterer().fit(arts).storyline_info()
+        >>> info[["storyline", "size", "article_ids"]].to_dict("records")
+        [{'storyline': 0, 'size': 2, 'article_ids': ['0', '1']}, {'storyline': -1, 'size': 1, 'article_ids': []}]
+        """
+        return storyline_table(self._fitted_storylines(), self.labels_)
+
+    def storylines_over_time(self, freq: str = "D"):
+        """A pandas DataFrame of articles per storyline per day (``freq="W"``: week, ...): storyline, date, articles.
+
+        Undated articles count in a row with date NaT, and articles in no storyline under -1.
+        """
+        self._fitted_storylines()
+        return storyline_counts_over_time(self.articles_, self.labels_, freq)
+
+    def _fitted_storylines(self):
+        if getattr(self, "articles_", None) is None:
+            raise InputError("storylines are described after fit() on articles (not bare vectors)", field="X")
+        return self.storylines_
 
     def training_pairs(self, X, y, names=None):
         """The candidate pairs ``fit`` scores on ``X``, their signals, and whether labels ``y`` join them.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -11,9 +12,9 @@ from typing import Sequence
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from ..documents import Article, stop_words
+from ..documents import Article, guess_language, stop_words
 
-__all__ = ["Storyline", "describe_storylines"]
+__all__ = ["Storyline", "describe_storylines", "storyline_counts_over_time", "storyline_table"]
 
 _TOKEN_PATTERN = r"(?u)\b[^\W\d_][\w'-]{2,}\b"
 _TOKEN_RE = re.compile(_TOKEN_PATTERN)
@@ -21,7 +22,12 @@ _TOKEN_RE = re.compile(_TOKEN_PATTERN)
 
 @dataclass(frozen=True)
 class Storyline:
-    """One storyline: its label, articles, keywords, headline and dates."""
+    """One storyline: its label, articles, keywords, headline and dates.
+
+    ``representative`` is the id of the article the headline comes from; ``sources`` the sites
+    (:attr:`~storyclust.Article.site`) that report it, in the order of their first report (undated last);
+    ``languages`` its articles' languages, most frequent first.
+    """
 
     label: int
     article_ids: tuple
@@ -29,6 +35,9 @@ class Storyline:
     headline: str | None
     start: datetime | None
     end: datetime | None
+    representative: str | None = None
+    sources: tuple = ()
+    languages: tuple = ()
 
     @property
     def size(self) -> int:
@@ -43,6 +52,9 @@ class Storyline:
             "start": self.start.isoformat() if self.start else None,
             "end": self.end.isoformat() if self.end else None,
             "article_ids": list(self.article_ids),
+            "representative": self.representative,
+            "sources": list(self.sources),
+            "languages": list(self.languages),
         }
 
 
@@ -89,6 +101,47 @@ def describe_storylines(articles: Sequence[Article], labels: Sequence[int], vect
             rep = idx[int(np.argmax(vectors[idx] @ centre))]
         else:
             rep = min(idx, key=lambda i: articles[i].chronological_key)
+        in_time = sorted(idx, key=lambda i: articles[i].chronological_key)
+        sources = tuple(dict.fromkeys(articles[i].site for i in in_time if articles[i].site))
+        langs = Counter(articles[i].lang or guess_language(texts[i]) for i in idx)
         out.append(Storyline(int(lab), tuple(articles[i].id for i in idx), keywords, articles[rep].headline,
-                             min(dates) if dates else None, max(dates) if dates else None))
+                             min(dates) if dates else None, max(dates) if dates else None,
+                             articles[rep].id, sources,
+                             tuple(k for k, _ in sorted(langs.items(), key=lambda kv: (-kv[1], kv[0])) if k)))
     return out
+
+
+def storyline_table(storylines: Sequence[Storyline], labels: Sequence[int]) -> "pd.DataFrame":
+    """One row per storyline, largest first, and a last row ``storyline=-1`` for the articles in none.
+
+    Columns: storyline, size, headline, keywords, start, end, sources, languages, representative,
+    article_ids (BERTopic's ``get_topic_info`` for storylines).
+    """
+    import pandas as pd
+
+    columns = ["storyline", "size", "headline", "keywords", "start", "end", "sources", "languages",
+               "representative", "article_ids"]
+    rows = [[s.label, s.size, s.headline, list(s.keywords), s.start, s.end, list(s.sources), list(s.languages),
+             s.representative, list(s.article_ids)] for s in sorted(storylines, key=lambda s: (-s.size, s.label))]
+    alone = int(np.sum(np.asarray(labels) == -1))
+    if alone:
+        rows.append([-1, alone, None, [], None, None, [], [], None, []])
+    out = pd.DataFrame(rows, columns=columns)
+    out["start"] = pd.to_datetime(out["start"])
+    out["end"] = pd.to_datetime(out["end"])
+    return out
+
+
+def storyline_counts_over_time(articles: Sequence[Article], labels: Sequence[int], freq: str = "D") -> "pd.DataFrame":
+    """Articles per storyline per period (``freq``: a pandas frequency, ``"D"`` days, ``"W"`` weeks).
+
+    Columns: storyline, date (the period's start; NaT counts the undated articles), articles. Articles in no
+    storyline count under -1, so the counts add up to the input.
+    """
+    import pandas as pd
+
+    frame = pd.DataFrame({"storyline": np.asarray(labels, dtype=int),
+                          "date": pd.to_datetime([a.date for a in articles])})
+    frame["date"] = frame["date"].dt.to_period(freq).dt.start_time
+    return (frame.groupby(["storyline", "date"], dropna=False).size().rename("articles").reset_index()
+            .sort_values(["storyline", "date"], kind="stable", na_position="last").reset_index(drop=True))
