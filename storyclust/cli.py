@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 import warnings
@@ -18,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from . import Article, Embedder, StoryClusterer, StoryIndex, __version__, find_related
-from .dedup import DedupResult, Deduplicator, find_duplicates, find_paragraph_reuse
+from .dedup import Deduplicator, find_duplicates, find_paragraph_reuse
 from .documents import ArticleList, iter_articles, summarize_input
 from ._files import atomic_output
 from .errors import StoryclustError
@@ -57,10 +56,10 @@ def _say(args, *lines):
             print(line, file=sys.stderr)
 
 
-def _read(args, source=None):
+def _read(args):
     """The input's articles (bad records listed on stderr with --skip-invalid); an input with none is an error."""
     arts = ArticleList()
-    arts.extend(iter_articles(args.input if source is None else source,
+    arts.extend(iter_articles(args.input,
                               errors="skip" if args.skip_invalid else "raise", skipped=arts.skipped,
                               delimiter=args.delimiter, quotechar=args.quotechar, columns=args.columns))
     for s in arts.skipped:

@@ -180,8 +180,8 @@ def iter_articles(source: Any, *, errors: str = "raise", fields: dict | None = N
         columns = tuple(str(c).strip() for c in columns)
         if not columns or not all(columns) or len(set(columns)) != len(columns):
             raise InputError(f"columns must be distinct, non-empty names, got {list(columns)!r}", field="columns")
-    return _iter_articles(source, errors, fields, [] if skipped is None else skipped, _Options(delimiter, columns, quotechar,
-                                                                                 fields.get("id")))
+    options = _Options(delimiter, columns, quotechar, fields.get("id"))
+    return _iter_articles(source, errors, fields, [] if skipped is None else skipped, options)
 
 
 def _iter_articles(source, errors, fields, skipped, options) -> Iterator[Article]:

@@ -35,8 +35,9 @@ class InputSummary:
     def __str__(self) -> str:
         langs = ", ".join(f"{k or 'unknown'} {v}" for k, v in self.languages.most_common())
         heads = f", {self.headlines_found} with a headline found in the text" if self.headlines_found else ""
-        parts = [f"{self.articles} article{'' if self.articles == 1 else 's'}: language{'s' * (len(self.languages) > 1)} "
-                 f"{langs}", f"{self.titled} with a title{heads}", f"{self.dated} dated"]
+        noun = "article" if self.articles == 1 else "articles"
+        parts = [f"{self.articles} {noun}: language{'s' * (len(self.languages) > 1)} {langs}",
+                 f"{self.titled} with a title{heads}", f"{self.dated} dated"]
         if self.removed:
             parts.append("lines taken out: " + ", ".join(f"{n} {_REASONS.get(r, r)}" for r, n in
                                                          sorted(self.removed.items())))

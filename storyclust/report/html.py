@@ -10,7 +10,6 @@ can be shared as a link.
 from __future__ import annotations
 
 import html
-import json
 from collections import Counter, defaultdict
 from datetime import datetime
 from pathlib import Path

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from contextlib import contextmanager
 from types import SimpleNamespace
 
@@ -224,6 +223,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         """A pandas DataFrame with one row per storyline, largest first (and ``storyline=-1``, the articles in none):
         size, headline, keywords, start, end, sources, languages, representative and article ids.
 
+        >>> from datetime import datetime
         >>> from storyclust import Article
         >>> arts = [Article(str(i), t, date=d) for i, (t, d) in enumerate([
         ...     ("Council passes budget after six-hour debate on schools and roads.", datetime(2024, 3, 4)),

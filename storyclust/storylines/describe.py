@@ -7,12 +7,15 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from ..documents import Article, guess_language, stop_words
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Storyline", "describe_storylines", "storyline_counts_over_time", "storyline_table"]
 
@@ -132,7 +135,8 @@ def storyline_table(storylines: Sequence[Storyline], labels: Sequence[int]) -> "
     return out
 
 
-def storyline_counts_over_time(articles: Sequence[Article], labels: Sequence[int], freq: str = "D") -> "pd.DataFrame":
+def storyline_counts_over_time(articles: Sequence[Article], labels: Sequence[int],
+                               freq: str = "D") -> "pd.DataFrame":
     """Articles per storyline per period (``freq``: a pandas frequency, ``"D"`` days, ``"W"`` weeks).
 
     Columns: storyline, date (the period's start; NaT counts the undated articles), articles. Articles in no
