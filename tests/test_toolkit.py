@@ -175,3 +175,13 @@ def test_storyline_info_and_storylines_over_time(ecb_articles, embedder):
     assert weekly["articles"].sum() == len(arts) and len(weekly) <= len(over)
     with pytest.raises(InputError, match="after fit"):
         StoryClusterer().fit(np.random.default_rng(0).normal(size=(10, 8))).storyline_info()
+
+
+def test_storylines_of_mixed_and_unknown_languages_are_described(embedder):
+    arts = [Article("en", "The Russian defence minister, Andrei Belousov, arrived in Pyongyang on Friday for talks "
+                          "with the military and the government of the North."),
+            Article("de", "Der russische Verteidigungsminister Andrei Belousov ist am Freitag in Pjöngjang eingetroffen."),
+            Article("xx", "Belousov Pyongyang 2024 Belousov Pyongyang 2024")]  # no language to guess
+    clus = StoryClusterer(embedder=embedder, threshold=0.01).fit(arts)
+    (story,) = clus.storylines_
+    assert story.size == 3 and set(story.languages) == {"en", "de"}

@@ -110,7 +110,7 @@ def describe_storylines(articles: Sequence[Article], labels: Sequence[int], vect
         out.append(Storyline(int(lab), tuple(articles[i].id for i in idx), keywords, articles[rep].headline,
                              min(dates) if dates else None, max(dates) if dates else None,
                              articles[rep].id, sources,
-                             tuple(k for k, _ in sorted(langs.items(), key=lambda kv: (-kv[1], kv[0])) if k)))
+                             tuple(k for k, _ in sorted(langs.items(), key=lambda kv: (-kv[1], kv[0] or "")) if k)))
     return out
 
 
