@@ -58,8 +58,7 @@ AS_GIVEN = "corpora as given"  # marks an ablation fitted without the crawl-like
 ONE_STAGE = tuple(f for f in DEFAULT_FEATURES if f != "support")
 NO_CEILING = "no ceiling"  # marks the shipped model without its evidence ceiling (SameStoryModel.ceiling)
 ABLATIONS = [  # (row name, features of the refitted model, linkage)
-    ("the shipped model without its ceiling (pairs sharing no name or number capped at the cosine-only "
-     "probability)", NO_CEILING, "average"),
+    ("the shipped model without its evidence ceiling (SameStoryModel.ceiling)", NO_CEILING, "average"),
     ("dense only", ("dense",), "average"),
     ("bare vectors, linkage='average' (the dense-only vector model, fitted on ECB+)", "vectors", "average"),
     ("dense + entity + date", ("dense", "entity", "days", "undated"), "average"),
