@@ -23,9 +23,13 @@ def test_entity_terms_are_names_and_numbers_not_sentence_starts():
     terms = entity_terms("Police said Jimmy Shopteese, 15, was shot at the Burger King. Officers arrived at 3:55.")
     assert terms == ["jimmy", "shopteese", "15", "burger", "king", "3:55"]
     assert "police" not in terms and "officers" not in terms  # capitalised only because they start a sentence
-    # German: nouns are capitalised too; names and numbers are there all the same
-    de = entity_terms("Am Montag wurde in Köln ein 19-jähriger Mann von der Polizei festgenommen.")
-    assert {"köln", "19-jähriger", "polizei"} <= set(de)
+    # German: nouns are capitalised too; names and numbers stay, common nouns go
+    de = entity_terms("Am Montag wurde in Köln ein 19-jähriger Mann von der Polizei festgenommen. Laut der "
+                      "Regierung traf Minister Schoigu am Abend Wolfgang Katzian.")
+    assert {"köln", "19-jähriger", "schoigu", "wolfgang", "katzian"} <= set(de)
+    assert not {"mann", "polizei", "regierung", "abend"} & set(de)
+    # the same words in English text are kept: only German capitalises its nouns
+    assert "polizei" in entity_terms("The officers of the Polizei arrived in time.", lang="en")
 
 
 def test_entity_matrix_rows_are_unit_or_empty():

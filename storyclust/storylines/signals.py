@@ -137,12 +137,13 @@ class ArticleSignals:
 
 def article_signals(articles: Sequence[Article], headlines: np.ndarray | None = None) -> ArticleSignals:
     """Entity terms, rare names, dates, languages, sites and ages of ``articles``; ``headlines`` as given."""
-    terms = [entity_terms(a.cleaned.full) for a in articles]
+    languages = [a.lang or guess_language(a.cleaned.full) for a in articles]
+    terms = [entity_terms(a.cleaned.full, lang) for a, lang in zip(articles, languages)]
     return ArticleSignals(
         entities=entity_matrix(articles, terms=terms),
         rare=rare_term_matrix(terms),
         days=np.array([a.date.timestamp() / 86400.0 if a.date else np.nan for a in articles]),
-        languages=[a.lang or guess_language(a.cleaned.full) for a in articles],
+        languages=languages,
         sites=[a.site for a in articles],
         ages=[ages(a.cleaned.full) for a in articles],
         headlines=headlines,
