@@ -185,3 +185,23 @@ def test_storylines_of_mixed_and_unknown_languages_are_described(embedder):
     clus = StoryClusterer(embedder=embedder, threshold=0.01).fit(arts)
     (story,) = clus.storylines_
     assert story.size == 3 and set(story.languages) == {"en", "de"}
+
+
+def test_outputs_are_written_whole_with_the_usual_permissions(tmp_path):
+    import os
+
+    from storyclust._files import atomic_output
+
+    old = os.umask(0o022)
+    try:
+        with atomic_output(tmp_path / "out.jsonl") as fh:
+            fh.write("{}\n")
+        with pytest.raises(RuntimeError):
+            with atomic_output(tmp_path / "out.jsonl") as fh:
+                fh.write("partial")
+                raise RuntimeError("interrupted")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "out.jsonl").read_text() == "{}\n"  # the interrupted write left the old file
+    assert oct((tmp_path / "out.jsonl").stat().st_mode & 0o777) == oct(0o644)
+    assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]  # no temporary left behind
