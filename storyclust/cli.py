@@ -20,6 +20,7 @@ from . import Article, Embedder, StoryClusterer, StoryIndex, __version__, find_r
 from .dedup import Deduplicator, find_duplicates, find_paragraph_reuse
 from .documents import ArticleList, iter_articles, summarize_input
 from ._files import atomic_output
+from ._words import plural
 from .errors import StoryclustError
 from .report import render_report, write_report
 
@@ -34,11 +35,6 @@ def _out(path: str):
         yield fh
 
 
-def _n(count: int, noun: str) -> str:
-    """``1 article``, ``2 articles``."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
 def _json_value(v):
     """Dates as ISO 8601 (``2014-01-28T00:00:00``), anything else as its string."""
     return v.isoformat() if isinstance(v, datetime) else str(v)
@@ -51,7 +47,7 @@ def _write_jsonl(fh, rows):
 
 def _say(args, *lines):
     """Report on stderr, unless --quiet."""
-    if not getattr(args, "quiet", False):
+    if not args.quiet:
         for line in lines:
             print(line, file=sys.stderr)
 
@@ -107,8 +103,8 @@ def _story_summary(args, arts, clus, dups):
     stories = clus.storylines_
     noise = int((clus.labels_ < 0).sum())
     n_dups = len(arts) - len(dups.kept)
-    _say(args, f"{_n(len(arts), 'article')}, {_n(len(stories), 'storyline')}, {noise} in no storyline, "
-               f"{_n(n_dups, 'duplicate')} of another article")
+    _say(args, f"{plural(len(arts), 'article')}, {plural(len(stories), 'storyline')}, {noise} in no storyline, "
+               f"{plural(n_dups, 'duplicate')} of another article")
     if not stories:
         _say(args, f"  no {args.min_cluster_size} articles report one story (a storyline needs at least "
                    f"--min-cluster-size {args.min_cluster_size}); each article stands alone")
@@ -143,9 +139,9 @@ def cmd_report(args):
     arts, clus, dups, times = _storylines(args)
     start = time.perf_counter()
     if args.output != "-":
-        write_report(args.output, arts, clus, dups, title=args.title)
+        write_report(args.output, clus, dups, title=args.title)
     else:
-        sys.stdout.write(render_report(arts, clus, dups, title=args.title))
+        sys.stdout.write(render_report(clus, dups, title=args.title))
     times["report"] = time.perf_counter() - start
     _story_summary(args, arts, clus, dups)
     _say(args, f"report written to {args.output}", _timings(times))
@@ -183,15 +179,15 @@ def cmd_dedup(args):
     if state is not None:
         dd.save(state)
     total = sum(counts.values())
-    _say(args, f"{_n(total, 'article')}: {counts['kept']} kept, {_n(counts['exact'], 'exact duplicate')}, "
-               f"{_n(counts['near'], 'near duplicate')}"
+    _say(args, f"{plural(total, 'article')}: {counts['kept']} kept, {plural(counts['exact'], 'exact duplicate')}, "
+               f"{plural(counts['near'], 'near duplicate')}"
                + (f", {counts['seen']} already seen in {state}" if counts["seen"] else "")
                + (f", {len(skipped)} skipped" if skipped else ""))
     if args.reuse:
         reuse = find_paragraph_reuse(articles)
         with _out(args.reuse) as fh:
             _write_jsonl(fh, (r.to_dict() for r in reuse))
-        _say(args, f"{_n(len(reuse), 'reused paragraph')} written to {args.reuse}")
+        _say(args, f"{plural(len(reuse), 'reused paragraph')} written to {args.reuse}")
     _say(args, _timings(times))
 
 
@@ -235,7 +231,7 @@ def cmd_index_build(args):
     idx = StoryIndex(emb.dim, emb.fingerprint, factory=args.factory)
     idx.add_articles(arts, emb)
     idx.save(args.output)
-    _say(args, f"indexed {_n(len(idx), 'article')} ({idx.factory_string}, {emb.fingerprint}) in {args.output}")
+    _say(args, f"indexed {plural(len(idx), 'article')} ({idx.factory_string}, {emb.fingerprint}) in {args.output}")
 
 
 def cmd_index_query(args):
@@ -358,9 +354,6 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    if not hasattr(args, "delimiter"):  # index query reads no input file
-        args.delimiter = args.columns = None
-        args.quotechar = '"'
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning  # one tidy line, not Python's source excerpt

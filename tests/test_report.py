@@ -11,7 +11,9 @@ import zlib
 
 import pytest
 
-from storyclust import StoryClusterer, find_duplicates, load_articles
+import numpy as np
+
+from storyclust import InputError, StoryClusterer, find_duplicates, load_articles
 from storyclust.cli import main
 from storyclust.evaluation.damage import damage
 from storyclust.report import render_report
@@ -44,7 +46,7 @@ def report(gva_sample, embedder, tmp_path_factory):
     clus = StoryClusterer(embedder=embedder).fit(gva_sample)
     dups = find_duplicates(gva_sample, semantic=True, embedder=embedder, embeddings=clus.embeddings_)
     path = tmp_path_factory.mktemp("report") / "report.html"
-    path.write_text(render_report(gva_sample, clus, dups, title="GVA February 2016"), encoding="utf-8")
+    path.write_text(render_report(clus, dups, title="GVA February 2016"), encoding="utf-8")
     return path, clus, dups
 
 
@@ -128,4 +130,6 @@ def test_report_command_writes_the_page(gva_sample, tmp_path, capsys, monkeypatc
     assert main(["report", str(src), "-o", str(tmp_path / "r.html"), "--title", "Forty"]) == 0
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "<title>Forty</title>" in page and "40 articles" in page
+    with pytest.raises(InputError, match="fitted on articles"):
+        render_report(StoryClusterer().fit(np.random.default_rng(0).normal(size=(10, 8))))
     assert f"report written to {tmp_path / 'r.html'}" in capsys.readouterr().err

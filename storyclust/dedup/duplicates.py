@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
+from .._words import plural
 from ..documents import Article
 from .stream import Deduplicator
 
@@ -58,13 +59,9 @@ class DedupResult:
     def summary(self) -> str:
         """One line: how many articles were kept, and how many were exact and near duplicates."""
         kinds = list(self.kind_of.values())
-
-        def n(count, noun):
-            return f"{count} {noun}{'' if count == 1 else 's'}"
-
-        return (f"{n(len(self.duplicate_of), 'article')}: {len(self.kept)} kept, "
-                f"{n(kinds.count('exact'), 'exact duplicate')}, {n(kinds.count('near'), 'near duplicate')}, "
-                f"in {n(len(self.groups), 'group')}")
+        return (f"{plural(len(self.duplicate_of), 'article')}: {len(self.kept)} kept, "
+                f"{plural(kinds.count('exact'), 'exact duplicate')}, {plural(kinds.count('near'), 'near duplicate')}, "
+                f"in {plural(len(self.groups), 'group')}")
 
 
 def find_duplicates(articles: Sequence[Article], *, threshold: float = 0.6, char_threshold: float = 0.65,

@@ -9,6 +9,7 @@ from functools import cached_property
 from urllib.parse import urlsplit
 
 from .cleaning import CleanText, clean_text
+from .language import guess_language
 
 __all__ = ["Article"]
 
@@ -43,6 +44,11 @@ class Article:
     def cleaned(self) -> CleanText:
         """The text without captions, banners, bylines and repeated headlines."""
         return clean_text(self.text, self.title)
+
+    @cached_property
+    def language(self) -> str | None:
+        """``lang`` when given, else the language guessed from the cleaned text (:func:`guess_language`)."""
+        return self.lang or guess_language(self.cleaned.full)
 
     @property
     def chronological_key(self) -> tuple:

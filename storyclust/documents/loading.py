@@ -334,9 +334,6 @@ def _csv_records(fh, name: str, options: _Options) -> Iterator[tuple[str, Any]]:
             yield where, InputError(f"row has more columns than the header (delimiter {delimiter!r}{how}; pass "
                                     "the file's own as delimiter=, or --delimiter)", where=where)
             continue
-        if None in rec:
-            yield where, InputError("row has more columns than the header", where=where)
-            continue
         bad = next((k for k, v in rec.items() if v and _BAD_BYTE_RE.search(v)), None)
         if bad is not None:
             yield where, InputError("invalid UTF-8", where=where, field=bad)
@@ -387,8 +384,6 @@ def _used_key(rec: dict, name: str, fields: dict) -> str | None:
 
 # Date strings accepted besides ISO 8601, RFC 2822 and slash dates (_SLASH_DATE_RE), tried in this order. Month
 # names may be English or German; a leading weekday is ignored.
-
-
 _DATE_FORMATS = (
     "%Y/%m/%d", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y%m%d",
     "%d.%m.%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y, %H:%M", "%d.%m.%Y %H:%M:%S",
@@ -507,8 +502,7 @@ def _opt_str(rec: dict, name: str, fields: dict, where: str) -> str | None:
 def _no_text_field(rec: dict, fields: dict) -> str:
     """The message for a record without a text field: the fields it has, and the likeliest one to map."""
     name = fields.get("text", "text")
-    found = [k for k in rec if k not in _KNOWN or k == "title"]
-    strings = [k for k in found if isinstance(rec[k], str) and k not in ("title",)]
+    strings = [k for k in rec if k not in _KNOWN and isinstance(rec[k], str)]
     guess = (difflib.get_close_matches(name, strings, n=1, cutoff=0.5)
              or sorted(strings, key=lambda k: -len(rec[k]))[:1])
     hint = f"; if the text is in {guess[0]!r}, pass fields={{'text': {guess[0]!r}}}" if guess else ""

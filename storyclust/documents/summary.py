@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from .article import Article
-from .language import guess_language
+from .._words import plural
 
 __all__ = ["InputSummary", "summarize_input"]
 
@@ -35,8 +35,7 @@ class InputSummary:
     def __str__(self) -> str:
         langs = ", ".join(f"{k or 'unknown'} {v}" for k, v in self.languages.most_common())
         heads = f", {self.headlines_found} with a headline found in the text" if self.headlines_found else ""
-        noun = "article" if self.articles == 1 else "articles"
-        parts = [f"{self.articles} {noun}: language{'s' * (len(self.languages) > 1)} {langs}",
+        parts = [f"{plural(self.articles, 'article')}: language{'s' * (len(self.languages) > 1)} {langs}",
                  f"{self.titled} with a title{heads}", f"{self.dated} dated"]
         if self.removed:
             parts.append("lines taken out: " + ", ".join(f"{n} {_REASONS.get(r, r)}" for r, n in
@@ -50,7 +49,7 @@ def summarize_input(articles: Sequence[Article]) -> InputSummary:
     titled = found = dated = 0
     for a in articles:
         c = a.cleaned
-        langs[a.lang or guess_language(c.full)] += 1
+        langs[a.language] += 1
         titled += bool(a.title)
         found += bool(not a.title and c.title)
         dated += a.date is not None

@@ -124,9 +124,9 @@ class StoryIndex:
         return len(self._ids)
 
     @property
-    def dated(self) -> int:
-        """How many indexed articles have a date."""
-        return sum(1 for r in self._rows.values() if r.get("date") is not None)
+    def has_dates(self) -> bool:
+        """Whether any indexed article has a date."""
+        return any(r.get("date") is not None for r in self._rows.values())
 
     def __contains__(self, article_id) -> bool:
         return article_id in self._ids
@@ -424,13 +424,12 @@ class StoryIndex:
 
 def article_evidence(article) -> dict:
     """The metadata and evidence fields :meth:`StoryIndex.add_articles` stores for an article."""
-    from ..documents import guess_language
     from ..storylines.entities import ages
 
     text = article.cleaned.full
-    return {"date": article.date, "source": article.source, "lang": article.lang or guess_language(text),
+    return {"date": article.date, "source": article.source, "lang": article.language,
             "title": article.headline, "site": article.site, "ages": sorted(ages(text)),
-            "titled": bool(article.headline), "terms": article_terms(text, article.headline)}
+            "titled": bool(article.headline), "terms": article_terms(text, article.headline, article.language)}
 
 
 def _unit(x: np.ndarray) -> np.ndarray:

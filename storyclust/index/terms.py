@@ -35,7 +35,7 @@ def query_terms(text: str) -> list[str]:
     return out
 
 
-def article_terms(text: str, headline: str | None = None) -> dict[str, int]:
+def article_terms(text: str, headline: str | None = None, lang: str | None = None) -> dict[str, int]:
     """The terms an article is indexed under: its entity terms with their counts, and its headline's words once.
 
     >>> article_terms("Police in Rocky Mount said 3 men were shot.", "Shooting in Rocky Mount")
@@ -43,7 +43,7 @@ def article_terms(text: str, headline: str | None = None) -> dict[str, int]:
     """
     from ..storylines.entities import entity_terms  # here: the storylines package imports the index
 
-    terms = Counter(entity_terms(text))
+    terms = Counter(entity_terms(text, lang))
     terms.update(set(query_terms(headline or "")) - set(terms))
     return dict(terms)
 

@@ -83,7 +83,7 @@ def find_related(index: StoryIndex, query, embedder, *, k: int = 10, since=None,
     exclude = set(exclude)
     since = parse_date(since, "since")
     until = parse_date(until, "until")
-    if (since or until or window_days is not None) and len(index) and not index.dated:
+    if (since or until or window_days is not None) and len(index) and not index.has_dates:
         raise InputError("no article in the index has a date, so a date window would leave none; leave out "
                          "since/until/window_days, or give the articles dates", field="since")
     if isinstance(query, Article):

@@ -14,10 +14,11 @@ from collections import Counter, defaultdict
 from datetime import datetime
 from pathlib import Path
 from statistics import median
-from typing import Sequence
 
 from .._files import atomic_output
+from .._words import plural
 from ..documents import Article
+from ..errors import InputError
 
 __all__ = ["render_report", "write_report"]
 
@@ -27,8 +28,8 @@ _MATRIX_STORIES = 20    # its columns
 _ALONE_LISTED = 500     # articles in no storyline listed by name
 
 
-def render_report(articles: Sequence[Article], clusterer, duplicates=None, *, title: str = "Storylines") -> str:
-    """The report of a fitted :class:`~storyclust.StoryClusterer` (fitted on ``articles``) as an HTML string.
+def render_report(clusterer, duplicates=None, *, title: str = "Storylines") -> str:
+    """The report of a :class:`~storyclust.StoryClusterer` fitted on articles, as an HTML string.
 
     ``duplicates``: a :class:`~storyclust.DedupResult` of the same articles; its duplicates are folded under
     the article they repeat.
@@ -37,10 +38,13 @@ def render_report(articles: Sequence[Article], clusterer, duplicates=None, *, ti
     >>> from storyclust import Article, StoryClusterer
     >>> arts = [Article("a", "Springfield's council passed the 2024 budget on Monday.", date=datetime(2024, 3, 4)),
     ...         Article("b", "Springfield's 2024 budget passed the council on Monday.", date=datetime(2024, 3, 5))]
-    >>> page = render_report(arts, StoryClusterer().fit(arts))
+    >>> page = render_report(StoryClusterer().fit(arts))
     >>> page.startswith("<!DOCTYPE html>") and "https://" not in page and "<script src" not in page
     True
     """
+    articles = clusterer.articles_
+    if articles is None:
+        raise InputError("a report needs a clusterer fitted on articles, not bare vectors", field="clusterer")
     stories = sorted(clusterer.storylines_, key=lambda s: (-s.size, s.label))
     by_id = {a.id: a for a in articles}
     dup_of = dict(duplicates.duplicate_of) if duplicates is not None else {}
@@ -51,8 +55,8 @@ def render_report(articles: Sequence[Article], clusterer, duplicates=None, *, ti
     n_dups = sum(1 for v in dup_of.values() if v)
     span = f"{min(dated):%Y-%m-%d} to {max(dated):%Y-%m-%d}" if dated else "no dates"
     in_none = sum(1 for a in articles if labels[a.id] < 0)
-    summary = (f"{len(articles)} articles · {len(stories)} storylines · {in_none} in no storyline · "
-               f"{n_dups} duplicates · {span}")
+    summary = (f"{plural(len(articles), 'article')} · {plural(len(stories), 'storyline')} · {in_none} in no "
+               f"storyline · {plural(n_dups, 'duplicate')} · {span}")
     parts = [_HEAD.format(title=html.escape(title), css=_CSS),
              f"<header><h1>{html.escape(title)}</h1><p class=summary>{html.escape(summary)}</p>"
              '<input id=q type=search placeholder="Search headlines, keywords, sources, articles" autofocus>'
@@ -67,11 +71,11 @@ def render_report(articles: Sequence[Article], clusterer, duplicates=None, *, ti
     return "\n".join(p for p in parts if p)
 
 
-def write_report(path, articles: Sequence[Article], clusterer, duplicates=None, *, title: str = "Storylines") -> Path:
+def write_report(path, clusterer, duplicates=None, *, title: str = "Storylines") -> Path:
     """Write :func:`render_report` to ``path`` (complete or not at all: written beside it, then renamed)."""
     path = Path(path)
     with atomic_output(path) as fh:
-        fh.write(render_report(articles, clusterer, duplicates, title=title))
+        fh.write(render_report(clusterer, duplicates, title=title))
     return path
 
 

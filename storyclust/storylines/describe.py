@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from ..documents import Article, guess_language, stop_words
+from ..documents import Article, stop_words
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -106,7 +106,7 @@ def describe_storylines(articles: Sequence[Article], labels: Sequence[int], vect
             rep = min(idx, key=lambda i: articles[i].chronological_key)
         in_time = sorted(idx, key=lambda i: articles[i].chronological_key)
         sources = tuple(dict.fromkeys(articles[i].site for i in in_time if articles[i].site))
-        langs = Counter(articles[i].lang or guess_language(texts[i]) for i in idx)
+        langs = Counter(articles[i].language for i in idx)
         out.append(Storyline(int(lab), tuple(articles[i].id for i in idx), keywords, articles[rep].headline,
                              min(dates) if dates else None, max(dates) if dates else None,
                              articles[rep].id, sources,

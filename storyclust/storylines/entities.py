@@ -105,7 +105,7 @@ def entity_matrix(articles: Sequence[Article], terms: Sequence[Sequence[str]] | 
     Rows of articles without entity terms are all zero.
     """
     if terms is None:
-        terms = [entity_terms(a.cleaned.full, a.lang) for a in articles]
+        terms = [entity_terms(a.cleaned.full, a.language) for a in articles]
     vec = TfidfVectorizer(analyzer=_given, sublinear_tf=True, dtype=np.float32)
     try:
         return vec.fit_transform(terms).tocsr()

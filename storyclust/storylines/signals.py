@@ -19,7 +19,7 @@ gets these signals:
     neighbour counts for more than an equally similar pair in a crowded region.
 ``cross_lingual``, ``cross_lingual_dense``
     1 (and ``dense``) when the two articles are in different languages
-    (``Article.lang``, else :func:`~storyclust.documents.guess_language`), else 0:
+    (:attr:`~storyclust.Article.language`: given, else guessed), else 0:
     translations share few words, so across languages the vector cosine has
     to carry more of the decision.
 ``same_site``
@@ -59,7 +59,7 @@ import numpy as np
 from scipy.sparse import coo_matrix, spmatrix
 from sklearn.preprocessing import MultiLabelBinarizer
 
-from ..documents import Article, guess_language
+from ..documents import Article
 from ..errors import InputError
 from .entities import ages, entity_matrix, entity_terms, rare_term_matrix
 from .knn_graph import candidate_pairs
@@ -137,8 +137,8 @@ class ArticleSignals:
 
 def article_signals(articles: Sequence[Article], headlines: np.ndarray | None = None) -> ArticleSignals:
     """Entity terms, rare names, dates, languages, sites and ages of ``articles``; ``headlines`` as given."""
-    languages = [a.lang or guess_language(a.cleaned.full) for a in articles]
-    terms = [entity_terms(a.cleaned.full, lang) for a, lang in zip(articles, languages)]
+    languages = [a.language for a in articles]
+    terms = [entity_terms(a.cleaned.full, a.language) for a in articles]
     return ArticleSignals(
         entities=entity_matrix(articles, terms=terms),
         rare=rare_term_matrix(terms),
