@@ -114,23 +114,11 @@ def test_two_short_reports_of_one_vote_form_a_storyline(embedder, dated, titled)
     assert labels == [0, 0, -1, -1, -1]
 
 
-@pytest.mark.parametrize("n", [3, 5])
-def test_without_the_ceiling_untitled_short_reports_on_unrelated_subjects_are_linked(embedder, n):
-    from dataclasses import replace
+def test_a_logistic_model_with_a_ceiling_is_capped_by_the_cosine_without_a_shared_name_or_number():
+    from storyclust.storylines.model import DEFAULT_VECTOR_MODEL, SameStoryModel
 
-    from storyclust.storylines.model import DEFAULT_ARTICLE_MODEL
-
-    bare = replace(DEFAULT_ARTICLE_MODEL, ceiling=None, support=replace(DEFAULT_ARTICLE_MODEL.support, ceiling=None))
-    labels = StoryClusterer(embedder=embedder, model=bare).fit(_short(n, True, False)).labels_.tolist()
-    assert labels[2:] != [-1] * (n - 2)  # what the ceiling is for: the test above fails without it
-
-
-def test_without_a_shared_name_or_number_the_cosine_caps_the_probability():
-    from storyclust.storylines.model import DEFAULT_ARTICLE_MODEL, DEFAULT_VECTOR_MODEL
-
-    f = {name: np.zeros(2) for name in DEFAULT_ARTICLE_MODEL.features}
-    f.update(dense=np.array([0.2, 0.2]), headline=np.array([0.2, 0.2]), untitled=np.ones(2), support=np.ones(2),
-             entity=np.array([0.0, 0.5]))
-    p = DEFAULT_ARTICLE_MODEL.probability(f)
+    m = SameStoryModel(("dense", "entity", "rare_names"), (0.0, 1.0, 0.0), 5.0, ceiling=DEFAULT_VECTOR_MODEL)
+    f = {"dense": np.array([0.2, 0.2]), "entity": np.array([0.0, 0.5]), "rare_names": np.zeros(2)}
+    p = m.probability(f)
     assert p[0] <= DEFAULT_VECTOR_MODEL.probability({"dense": np.array([0.2])})[0] < 0.05
-    assert p[1] > p[0]  # a shared name lifts the cap
+    assert p[1] > 0.99  # a shared name lifts the cap

@@ -160,7 +160,7 @@ def test_two_stage_model_fit_and_checks():
     groups = np.repeat(np.arange(10), 3)
     same = groups[rows] == groups[cols]
     f = {"dense": np.where(same, 0.7, 0.4) + 0.15 * rng.normal(size=len(rows))}
-    m = fit_same_story_model([(30, rows, cols, f, same, np.ones(len(rows)))], ("dense", "support"),
+    m = fit_same_story_model([(30, rows, cols, f, same, np.ones(len(rows)))], ("dense", "support"), "logistic",
                              interactions=False)  # additive, so that the sign of support's weight means something
     assert m.support.features == ("dense",) and m.coef[1] > 0  # a shared third article is evidence
     p = m.probability({"dense": f["dense"], "support": support_signal(30, rows, cols, m.support.probability(f))})
@@ -226,20 +226,15 @@ def test_products_are_written_back_in_raw_signals():
         SameStoryModel(("dense",), (1.0,), 0.0, interactions=(("dense", "entity", 1.0),))
 
 
-def test_the_shipped_model_keeps_the_cross_lingual_terms_additive():
-    from storyclust.storylines import ADDITIVE
-
-    m = SameStoryModel.default()
-    assert m.interactions and all(a in m.features and b in m.features for a, b, _ in m.interactions)
-    assert not {name for a, b, _ in m.interactions for name in (a, b)} & set(ADDITIVE)
-    # fit_same_story_model fits the same form by default
+def test_a_logistic_fit_keeps_the_cross_lingual_terms_additive():
     rng = np.random.default_rng(5)
     rows, cols = np.triu_indices(30, 1)
     groups = np.repeat(np.arange(10), 3)
     same = groups[rows] == groups[cols]
     f = {"dense": np.where(same, 0.7, 0.4) + 0.15 * rng.normal(size=len(rows)), "days": rng.random(len(rows)),
          "cross_lingual": (rng.random(len(rows)) < 0.3).astype(float)}
-    m = fit_same_story_model([(30, rows, cols, f, same, np.ones(len(rows)))], ("dense", "days", "cross_lingual"))
+    m = fit_same_story_model([(30, rows, cols, f, same, np.ones(len(rows)))], ("dense", "days", "cross_lingual"),
+                             "logistic")
     assert [t[:2] for t in m.interactions] == [("dense", "days")]
 
 
@@ -286,7 +281,7 @@ def test_pair_classifier_checks():
         PairClassifier(tree, ("colour",))
     with pytest.raises(InputError, match="first-stage model"):
         PairClassifier(DecisionTreeClassifier().fit(np.c_[X, X], [0, 1]), ("dense", "support"))
-    with pytest.raises(InputError, match="model must be a SameStoryModel or a PairClassifier"):
+    with pytest.raises(InputError, match="model must be a SameStoryTrees, a SameStoryModel or a PairClassifier"):
         StoryClusterer(linkage="average", model=tree).fit(np.eye(3))
     with pytest.raises(InputError, match="both same-story and different-story"):
         fit_same_story_model([(2, np.array([0]), np.array([1]), {"dense": np.array([0.5])}, np.array([1]),

@@ -19,7 +19,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 from ..storylines.entities import RARE_MAX_ARTICLES, RARE_MAX_SHARE
-from ..storylines.model import DEFAULT_ARTICLE_MODEL
+from ..storylines.trees import DEFAULT_ARTICLE_MODEL
 from ..storylines.signals import ArticleSignals, pair_features
 
 __all__ = ["candidate_probabilities", "evidence_signals"]
@@ -70,7 +70,7 @@ def candidate_probabilities(vectors: np.ndarray, signals: ArticleSignals, model=
     """The same-story probability of row 0 (the query) with each other row (its candidates).
 
     ``vectors`` are unit rows, query first; ``model`` a
-    :class:`~storyclust.storylines.model.SameStoryModel` (default: the shipped one).
+    same-story model (default: the shipped one, :data:`~storyclust.storylines.trees.DEFAULT_ARTICLE_MODEL`).
     """
     model = DEFAULT_ARTICLE_MODEL if model is None else model
     m = len(vectors)

@@ -21,6 +21,7 @@ from .describe import describe_storylines, storyline_counts_over_time, storyline
 from .knn_graph import bridge_components, knn_graph
 from .linkage import average_linkage
 from .model import PairClassifier, SameStoryModel
+from .trees import SameStoryTrees
 from .signals import FEATURES, story_pairs
 
 __all__ = ["StoryClusterer"]
@@ -69,12 +70,14 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         Average same-story probability at which groups merge (``"average"``).
     n_neighbors : int, default 15
         Candidate neighbours per article (per signal).
-    model : SameStoryModel or PairClassifier, optional
-        Default ``SameStoryModel.default()``: fitted on the tuning splits of
-        ECB+ and GVA. For bare vectors, the ``dense`` model (fitted on ECB+).
-        Fit your own with :meth:`training_pairs` and
+    model : SameStoryTrees, SameStoryModel or PairClassifier, optional
+        Default ``SameStoryModel.default()``: monotone boosted trees fitted on
+        the tuning splits of ECB+, GVA and 10kGNAD. For bare vectors, the
+        ``dense`` model (fitted on ECB+). Fit your own with
+        :meth:`training_pairs` and
         :func:`~storyclust.storylines.fitting.fit_same_story_model`
-        (with ``estimator=``: any scikit-learn classifier, as a ``PairClassifier``).
+        (``kind="logistic"`` for a logistic model; with ``estimator=``: any
+        scikit-learn classifier, as a ``PairClassifier``).
     min_samples : int, default 2
         HDBSCAN only: neighbours that make a core point.
     metric : {"cosine", "euclidean"}, default "cosine"
@@ -184,8 +187,8 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
             raise InputError(f"metric must be 'cosine' or 'euclidean', got {self.metric!r}", field="metric")
         if self.cluster_selection_method not in ("eom", "leaf"):
             raise InputError("cluster_selection_method must be 'eom' or 'leaf'", field="cluster_selection_method")
-        if self.model is not None and not isinstance(self.model, (SameStoryModel, PairClassifier)):
-            raise InputError(f"model must be a SameStoryModel or a PairClassifier, got {type(self.model).__name__}",
+        if self.model is not None and not isinstance(self.model, (SameStoryTrees, SameStoryModel, PairClassifier)):
+            raise InputError(f"model must be a SameStoryTrees, a SameStoryModel or a PairClassifier, got {type(self.model).__name__}",
                              field="model")
 
     def fit(self, X, y=None, *, embeddings=None):

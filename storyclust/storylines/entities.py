@@ -5,7 +5,8 @@ victims' names, the ages and the dates differ. An article's *entity terms*
 are its capitalised words that do not start a sentence, and its numbers, in
 any language. German capitalises every noun, so in German text a capitalised
 word that is a common German word and not an English one ("Regierung",
-"Polizei", "Prozent") is taken for a noun, not a name, unless it follows a
+"Polizei", "Prozent"), or a compound ending in one ("Agenturmeldungen"), is
+taken for a noun, not a name, unless it follows a
 bare preposition as places do ("in Köln"); names of people and places that
 the news of both languages use ("Putin", "Seoul") and rare names ("Schoigu",
 a village) stay. Names and numbers are also what a German and an
@@ -42,6 +43,7 @@ _AGE = re.compile(r"\b(\d{1,3})[- ]years?[- ]old\b|,\s(\d{1,2}),\s|\b(\d{1,3})-?
 
 _NOUN_MIN_ZIPF = 3.0   # at least this common in German
 _NOUN_MIN_GAP = 2.0    # and this much more common in German than in English (100 times)
+_COMPOUND_MIN_TAIL = 4  # the shortest noun a compound may end in ("-land", "-kurs")
 _BARE_PLACE = frozenset({"in", "aus", "nach", "bei", "von", "bis", "gegen", "über", "durch", "nahe", "zwischen"})
 _SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+|\n+")
 _STRIP = "\"'“”„‚‘’«»()[]{}<>.,;:!?*|/\\–—-"
@@ -56,6 +58,8 @@ def entity_terms(text: str, lang: str | None = None) -> list[str]:
     ['rocky', 'mount', '3', '19', 'durham']
     >>> entity_terms("Die Polizei in Köln meldete am Montag, Minister Schoigu sei mit der Regierung in Seoul.")
     ['köln', 'minister', 'schoigu', 'seoul']
+    >>> entity_terms("Laut Agenturmeldungen sprach der Flüchtlings-Koordinator mit Mikl-Leitner in Greifswald.")
+    ['mikl-leitner', 'greifswald']
     """
     stop = stop_words()
     german = (lang or guess_language(text)) == "de"
@@ -85,8 +89,16 @@ def _german_noun(word: str) -> bool:
     """
     from wordfreq import zipf_frequency
 
-    de = zipf_frequency(word, "de")
-    return de >= _NOUN_MIN_ZIPF and de - zipf_frequency(word, "en") >= _NOUN_MIN_GAP
+    def common(w: str) -> bool:
+        de = zipf_frequency(w, "de")
+        return de >= _NOUN_MIN_ZIPF and de - zipf_frequency(w, "en") >= _NOUN_MIN_GAP
+
+    if common(word):
+        return True
+    # a compound ("Agenturmeldungen", "Flüchtlings-Thema") ending in a common noun is a noun too
+    last = word.rsplit("-", 1)[-1]
+    first = 0 if "-" in word else 3  # the head of a closed compound is at least three letters
+    return any(common(last[i:]) for i in range(first, len(last) - _COMPOUND_MIN_TAIL + 1))
 
 
 def ages(text: str) -> set[str]:

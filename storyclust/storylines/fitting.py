@@ -16,6 +16,7 @@ from ..errors import InputError
 from ..evaluation.variants import one_per_story, without_dates, without_titles
 from .model import PairClassifier, SameStoryModel
 from .signals import FEATURES, support_signal
+from .trees import SameStoryTrees
 
 __all__ = ["CRAWL_VARIANTS", "crawl_pair_sets", "fit_same_story_model"]
 
@@ -25,22 +26,25 @@ CRAWL_VARIANTS = ("given", "undated", "half_undated", "untitled", "untitled_unda
                   "one_per_story_undated")
 
 
-def fit_same_story_model(pair_sets: Sequence[tuple], names: Sequence[str] = FEATURES, C: float = 10.0,
-                         estimator=None, interactions: bool | Sequence[str] = True
-                         ) -> "SameStoryModel | PairClassifier":
+def fit_same_story_model(pair_sets: Sequence[tuple], names: Sequence[str] = FEATURES, kind: str = "trees",
+                         C: float = 10.0, estimator=None, interactions: bool | Sequence[str] = True
+                         ) -> "SameStoryTrees | SameStoryModel | PairClassifier":
     """Fit a same-story model on labelled candidate pairs of one or more article sets.
 
     ``pair_sets`` holds ``(n_articles, rows, cols, features, same, weight)``
     per set: its candidate pairs and their signals (:func:`story_pairs`, with
     every name but ``support``), whether each pair is one storyline, and a
-    weight per pair (relative: rescaled to average 1 over all pairs). With ``support`` in ``names`` the fit has two stages: a
-    model without it, then the model with ``support`` computed from the first.
-    The model is a :class:`SameStoryModel` (logistic regression, inverse
-    regularisation ``C``; ``interactions`` as in :meth:`SameStoryModel.fit`,
-    by default a weight for the product of every two signals but those in
-    :data:`ADDITIVE`, as in the shipped model), or with ``estimator`` (an
-    unfitted scikit-learn classifier taking ``sample_weight``) a
-    :class:`PairClassifier` around a fitted clone of it.
+    weight per pair (relative: rescaled to average 1 over all pairs). With
+    ``support`` in ``names`` the fit has two stages: a model without it, then
+    the model with ``support`` computed from the first.
+
+    ``kind``: ``"trees"`` (as shipped) fits a :class:`SameStoryTrees`, boosted
+    trees monotone in the signals of :data:`MONOTONE`; ``"logistic"`` a
+    :class:`SameStoryModel` (inverse regularisation ``C``; ``interactions`` as
+    in :meth:`SameStoryModel.fit`, by default a weight for the product of
+    every two signals but those in :data:`ADDITIVE`). With ``estimator`` (an
+    unfitted scikit-learn classifier taking ``sample_weight``) it is a
+    :class:`PairClassifier` around a fitted clone of it, whatever ``kind``.
 
     >>> rows, cols = np.array([0, 0, 1, 2, 3]), np.array([1, 2, 2, 3, 4])
     >>> f = {"dense": np.array([0.9, 0.8, 0.85, 0.2, 0.3])}
@@ -51,11 +55,14 @@ def fit_same_story_model(pair_sets: Sequence[tuple], names: Sequence[str] = FEAT
     names = tuple(names)
     if not pair_sets:
         raise InputError("no pair sets to fit on", field="pair_sets")
+    if kind not in ("trees", "logistic"):
+        raise InputError(f"kind must be 'trees' or 'logistic', got {kind!r}", field="kind")
     first = None
     if "support" in names:
         first_inter = (interactions if isinstance(interactions, bool)
                        else [f for f in interactions if f != "support"])  # the first stage has no support signal
-        first = fit_same_story_model(pair_sets, tuple(f for f in names if f != "support"), C, estimator, first_inter)
+        first = fit_same_story_model(pair_sets, tuple(f for f in names if f != "support"), kind, C, estimator,
+                                     first_inter)
     feats, same, weights = {f: [] for f in names}, [], []
     for n, rows, cols, f, s, w in pair_sets:
         for name in names:
@@ -65,10 +72,11 @@ def fit_same_story_model(pair_sets: Sequence[tuple], names: Sequence[str] = FEAT
     feats = {k: np.concatenate(v) for k, v in feats.items()}
     same, weights = np.concatenate(same), np.concatenate(weights)
     weights = weights * (len(weights) / weights.sum())  # relative weights: C means the same whatever their scale
-    if estimator is None:
-        return SameStoryModel.fit(feats, same, names, weights, C, support=first, interactions=interactions)
-    return PairClassifier.fit(estimator, feats, same, names, weights, support=first)
-
+    if estimator is not None:
+        return PairClassifier.fit(estimator, feats, same, names, weights, support=first)
+    if kind == "trees":
+        return SameStoryTrees.fit(feats, same, names, weights, support=first)
+    return SameStoryModel.fit(feats, same, names, weights, C, support=first, interactions=interactions)
 
 
 def crawl_pair_sets(clusterer, articles, labels, variants: Sequence[str] = CRAWL_VARIANTS, random_state=0,

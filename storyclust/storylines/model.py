@@ -3,34 +3,27 @@
 A :class:`SameStoryModel` (logistic regression over the signals and the
 products of every two of them but those in :data:`ADDITIVE`) turns them
 into a probability that the two articles belong to one storyline; a
-:class:`PairClassifier` does the same with any fitted scikit-learn classifier
-(the non-linear row of ``benchmarks/storylines.py``).
-
-The shipped model uses :data:`DEFAULT_FEATURES` in two stages: a first model
-without ``support``, then one that also reads the strongest two-step path
-through the first model's probabilities. It was fitted once
-(:func:`~storyclust.storylines.fitting.fit_same_story_model`) on the *tuning*
-parts of ECB+ (topics 1-35) and GVA (articles up to 2015) and on crawl-like
-inputs made from them (:func:`~storyclust.storylines.fitting.crawl_pair_sets`:
-dates removed from all or half of the articles, titles removed, one article
-per story, both corpora mixed undated, and small inputs), so that it is
-right where same-story pairs are rare; and on German/English translation
-pairs of the STS-B *dev* set for the cross-lingual terms.
-``python benchmarks/storylines.py`` refits it and reports whether it still agrees.
+:class:`PairClassifier` does the same with any fitted scikit-learn classifier.
+The shipped article model is of a third kind, monotone boosted trees
+(:mod:`~storyclust.storylines.trees`); the shipped bare-vector model is a
+:class:`SameStoryModel` over the cosine alone (:data:`DEFAULT_VECTOR_MODEL`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
 from ..errors import InputError
-from .signals import DEFAULT_FEATURES, FEATURES
+from .signals import FEATURES
 
-__all__ = ["ADDITIVE", "DEFAULT_ARTICLE_MODEL", "DEFAULT_VECTOR_MODEL", "PairClassifier", "SameStoryModel"]
+if TYPE_CHECKING:
+    from .trees import SameStoryTrees
+
+__all__ = ["ADDITIVE", "DEFAULT_VECTOR_MODEL", "PairClassifier", "SameStoryModel"]
 
 # Signals a fit with ``interactions=True`` keeps additive (no products with the others). The cross-lingual terms
 # are learned from translation pairs of STS-B sentences, all undated and without headlines, so their products with
@@ -193,8 +186,9 @@ class SameStoryModel:
         return cls(names, tuple(round(float(c), 4) for c in raw[:k]), round(intercept, 4), support, terms)
 
     @classmethod
-    def default(cls, with_text: bool = True) -> "SameStoryModel":
-        """The shipped model: all signals for articles, ``dense`` alone for bare vectors.
+    def default(cls, with_text: bool = True) -> "SameStoryModel | SameStoryTrees":
+        """The shipped models: monotone boosted trees over all signals for articles
+        (:data:`~storyclust.storylines.trees.DEFAULT_ARTICLE_MODEL`), ``dense`` alone for bare vectors.
 
         (``StoryClusterer`` uses the vector model with ``linkage="average"`` on
         bare vectors; their default linkage is HDBSCAN.)
@@ -207,7 +201,11 @@ class SameStoryModel:
         On GVA, whose incidents are all US shootings, vectors alone hardly
         separate incidents (the bare-vector rows of ``benchmarks/storylines.py``).
         """
-        return DEFAULT_ARTICLE_MODEL if with_text else DEFAULT_VECTOR_MODEL
+        if not with_text:
+            return DEFAULT_VECTOR_MODEL
+        from .trees import DEFAULT_ARTICLE_MODEL
+
+        return DEFAULT_ARTICLE_MODEL
 
 
 @dataclass(frozen=True)
@@ -228,7 +226,7 @@ class PairClassifier:
         With ``predict_proba`` and ``classes_`` holding 0 and 1.
     features : tuple of str
         Names from :data:`FEATURES`, the estimator's columns in order.
-    support : SameStoryModel or PairClassifier, optional
+    support : SameStoryTrees, SameStoryModel or PairClassifier, optional
         The first-stage model the ``support`` signal is computed with
         (required when ``features`` has ``support``).
 
@@ -243,7 +241,7 @@ class PairClassifier:
 
     estimator: object
     features: tuple
-    support: "SameStoryModel | PairClassifier | None" = None
+    support: "SameStoryTrees | SameStoryModel | PairClassifier | None" = None
 
     def __post_init__(self):
         object.__setattr__(self, "features", tuple(self.features))
@@ -279,68 +277,5 @@ class PairClassifier:
         return cls(clone(estimator).fit(X, y, sample_weight=sample_weight), names, support)
 
 
-# The cosine alone, fitted on the vector-only candidate pairs of ECB+ topics 1-35 (bare vectors, and the article
-# model's ceiling for pairs that share no name or number).
+# The cosine alone, fitted on the vector-only candidate pairs of ECB+ topics 1-35 (bare vectors).
 DEFAULT_VECTOR_MODEL = SameStoryModel(("dense",), (10.1028,), -6.4852)
-
-# Fitted by `python benchmarks/storylines.py --fit-only` (tuning splits; see benchmarks/results/storylines.md).
-# Its log-odds: intercept + coef . signals + the weight of each product of two signals below.
-DEFAULT_ARTICLE_MODEL = SameStoryModel(
-    DEFAULT_FEATURES,
-    (2.3406, 6.7834, -0.365, -2.3449, 0.2019, -14.072, 17.6779, 0.6391, 1.6318, 0.5066, -0.7034, 5.213,
-     3.2326, 4.115),
-    -3.5428,
-    support=SameStoryModel(
-        tuple(f for f in DEFAULT_FEATURES if f != "support"),
-        (-1.1942, 13.4301, -0.4113, -2.8011, -0.2011, -11.3059, 13.5657, 0.6108, 1.3886, 0.1923, -2.6839,
-         5.2959, 8.6457),
-        -3.2957,
-        ceiling=DEFAULT_VECTOR_MODEL,
-        interactions=(
-            ('dense', 'entity', -1.8064), ('dense', 'days', -0.8047), ('dense', 'undated', -1.4547), ('dense',
-            'rank', 0.1385), ('dense', 'same_site', -0.4686), ('dense', 'rare_names', 0.228), ('dense',
-            'age_match', -4.8546), ('dense', 'age_conflict', -2.4876), ('dense', 'headline', 2.5455),
-            ('dense', 'untitled', -7.1188), ('entity', 'days', -0.4655), ('entity', 'undated', 1.135),
-            ('entity', 'rank', 1.3119), ('entity', 'same_site', 0.0396), ('entity', 'rare_names', 0.3602),
-            ('entity', 'age_match', 15.6479), ('entity', 'age_conflict', 11.1825), ('entity', 'headline',
-            -11.2132), ('entity', 'untitled', -7.289), ('days', 'rank', -0.0329), ('days', 'same_site',
-            -0.102), ('days', 'rare_names', 0.3503), ('days', 'age_match', 0.0288), ('days', 'age_conflict',
-            -0.2574), ('days', 'headline', -0.3477), ('days', 'untitled', -0.1272), ('undated', 'rank',
-            0.0043), ('undated', 'same_site', -1.9832), ('undated', 'rare_names', 0.6569), ('undated',
-            'age_match', -0.7412), ('undated', 'age_conflict', -1.8908), ('undated', 'headline', 3.0707),
-            ('undated', 'untitled', -0.4438), ('rank', 'same_site', -0.1012), ('rank', 'rare_names', -0.0931),
-            ('rank', 'age_match', 0.1172), ('rank', 'age_conflict', 0.3101), ('rank', 'headline', -0.4053),
-            ('rank', 'untitled', -0.959), ('same_site', 'rare_names', 0.2354), ('same_site', 'age_match',
-            0.5506), ('same_site', 'age_conflict', 0.1516), ('same_site', 'headline', -3.1039), ('same_site',
-            'untitled', -0.5818), ('rare_names', 'age_match', -0.2276), ('rare_names', 'age_conflict',
-            0.4033), ('rare_names', 'headline', -2.0236), ('rare_names', 'untitled', -0.2631), ('age_match',
-            'headline', -0.4678), ('age_match', 'untitled', 1.175), ('age_conflict', 'headline', -0.4055),
-            ('age_conflict', 'untitled', 0.7947), ('headline', 'untitled', 4.4016),
-        ),
-    ),
-    interactions=(
-        ('dense', 'entity', -1.5131), ('dense', 'days', -0.6971), ('dense', 'undated', -0.1002), ('dense',
-        'rank', -0.6459), ('dense', 'same_site', -1.9813), ('dense', 'rare_names', -1.0763), ('dense',
-        'age_match', -4.0414), ('dense', 'age_conflict', -1.9725), ('dense', 'headline', 0.4783), ('dense',
-        'untitled', -1.9884), ('dense', 'support', -5.6661), ('entity', 'days', -0.2227), ('entity',
-        'undated', -2.7997), ('entity', 'rank', -1.1788), ('entity', 'same_site', 1.834), ('entity',
-        'rare_names', 0.8581), ('entity', 'age_match', 10.6031), ('entity', 'age_conflict', 4.3348),
-        ('entity', 'headline', -6.06), ('entity', 'untitled', 0.1543), ('entity', 'support', 7.5466), ('days',
-        'rank', -0.023), ('days', 'same_site', 0.1213), ('days', 'rare_names', 0.2076), ('days', 'age_match',
-        -0.0076), ('days', 'age_conflict', -0.1489), ('days', 'headline', -0.6849), ('days', 'untitled',
-        0.0684), ('days', 'support', 0.6271), ('undated', 'rank', -0.243), ('undated', 'same_site', -0.5214),
-        ('undated', 'rare_names', 0.5344), ('undated', 'age_match', -0.4332), ('undated', 'age_conflict',
-        -1.0694), ('undated', 'headline', 0.4811), ('undated', 'untitled', 0.8016), ('undated', 'support',
-        1.2938), ('rank', 'same_site', 0.146), ('rank', 'rare_names', 0.0519), ('rank', 'age_match', 0.1637),
-        ('rank', 'age_conflict', 0.1484), ('rank', 'headline', -0.4536), ('rank', 'untitled', -0.5738),
-        ('rank', 'support', 0.724), ('same_site', 'rare_names', 0.0037), ('same_site', 'age_match', 0.568),
-        ('same_site', 'age_conflict', 0.5745), ('same_site', 'headline', -2.4733), ('same_site', 'untitled',
-        -0.958), ('same_site', 'support', -1.18), ('rare_names', 'age_match', 0.071), ('rare_names',
-        'age_conflict', 0.2401), ('rare_names', 'headline', -0.7658), ('rare_names', 'untitled', -0.3603),
-        ('rare_names', 'support', -1.1621), ('age_match', 'headline', -0.3484), ('age_match', 'untitled',
-        0.3117), ('age_match', 'support', 0.3262), ('age_conflict', 'headline', -1.8363), ('age_conflict',
-        'untitled', -0.0546), ('age_conflict', 'support', 1.8521), ('headline', 'untitled', 2.4336),
-        ('headline', 'support', 2.1398), ('untitled', 'support', -3.041),
-    ),
-    ceiling=DEFAULT_VECTOR_MODEL,
-)

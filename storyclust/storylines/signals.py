@@ -66,8 +66,9 @@ from .knn_graph import candidate_pairs
 
 if TYPE_CHECKING:
     from .model import PairClassifier, SameStoryModel
+    from .trees import SameStoryTrees
 
-__all__ = ["DEFAULT_FEATURES", "FEATURES", "ArticleSignals", "article_signals", "pair_features", "story_pairs",
+__all__ = ["DEFAULT_FEATURES", "FEATURES", "MONOTONE", "ArticleSignals", "article_signals", "pair_features", "story_pairs",
            "support_signal"]
 
 FEATURES = ("dense", "entity", "days", "undated", "rank", "cross_lingual", "cross_lingual_dense", "same_site",
@@ -75,6 +76,11 @@ FEATURES = ("dense", "entity", "days", "undated", "rank", "cross_lingual", "cros
 # The shipped model's signals. ``days_beyond_month`` is there to fit your own model with (with products of two
 # signals it does not help: the "default + days_beyond_month" row of benchmarks/results/storylines.md).
 DEFAULT_FEATURES = tuple(f for f in FEATURES if f != "days_beyond_month")
+# The way each signal speaks: +1 when more of it speaks for one story, -1 against, 0 either way (it changes what
+# the others mean). Tree models are held to these (SameStoryTrees), so what they learned cannot turn round
+# on input unlike their tuning data.
+MONOTONE = {"dense": 1, "entity": 1, "days": -1, "rank": -1, "cross_lingual_dense": 1, "rare_names": 1,
+            "age_match": 1, "age_conflict": -1, "days_beyond_month": -1, "headline": 1, "support": 1}
 _MONTH = float(np.log1p(30.0))
 
 
@@ -184,7 +190,7 @@ def _shared_and_given(sets: Sequence[set] | None, rows: np.ndarray, cols: np.nda
 
 
 def pair_features(rows: np.ndarray, cols: np.ndarray, vectors: np.ndarray, signals: ArticleSignals | None = None,
-                  names: Sequence[str] | None = None, support: "SameStoryModel | PairClassifier | None" = None
+                  names: Sequence[str] | None = None, support: "SameStoryTrees | SameStoryModel | PairClassifier | None" = None
                   ) -> dict[str, np.ndarray]:
     """The signals ``names`` for each pair ``(rows[t], cols[t])``.
 
@@ -256,7 +262,7 @@ def pair_features(rows: np.ndarray, cols: np.ndarray, vectors: np.ndarray, signa
 def story_pairs(vectors: np.ndarray, articles: Sequence[Article] | None = None, n_neighbors: int = 15,
                 index: str = "auto", random_state=None, nprobe: int = 16, show_progress: bool | None = None,
                 names: Sequence[str] | None = None, headlines: np.ndarray | None = None,
-                support: "SameStoryModel | PairClassifier | None" = None
+                support: "SameStoryTrees | SameStoryModel | PairClassifier | None" = None
                 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Candidate pairs and their signals ``names`` (default as in :func:`pair_features`), as ``StoryClusterer`` computes them.
 
