@@ -64,10 +64,12 @@ def test_the_clusterer_takes_trees_and_validation_names_the_field():
     m = SameStoryTrees.fit({"dense": f["dense"]}, same, ("dense",))
     est = StoryClusterer(model=m, linkage="average").fit(np.random.default_rng(0).random((20, 8)))
     assert len(est.labels_) == 20
-    with pytest.raises(InputError, match="one entry per node"):
-        SameStoryTrees(("dense",), 0.0, m.roots, m.feature, m.threshold[:-1], m.missing_left, m.left, m.right, m.value)
+    with pytest.raises(InputError, match=r"value must be \(trees, 2\*\*depth\)"):
+        SameStoryTrees(("dense",), 0.0, m.feature, m.threshold[:, :-1], m.value)
     with pytest.raises(InputError, match="unknown pair features"):
-        SameStoryTrees(("colour",), 0.0, m.roots, m.feature, m.threshold, m.missing_left, m.left, m.right, m.value)
+        SameStoryTrees(("colour",), 0.0, m.feature, m.threshold, m.value)
+    with pytest.raises(InputError, match="must not be missing"):
+        m.probability({"dense": np.array([0.5, np.nan])})
     with pytest.raises(InputError, match="kind must be"):
         fit_same_story_model([(2, np.array([0]), np.array([1]), {"dense": np.ones(1)}, np.ones(1), np.ones(1))],
                              ("dense",), kind="forest")

@@ -40,7 +40,7 @@ from .signals import MONOTONE
 
 __all__ = ["DEFAULT_ARTICLE_MODEL", "SameStoryTrees", "monotone_trees"]
 
-_ARRAYS = ("roots", "feature", "threshold", "missing_left", "left", "right", "value")
+_ARRAYS = ("feature", "threshold", "value")
 
 
 def monotone_trees(names: Sequence[str], random_state=0, **params):
@@ -56,11 +56,14 @@ def monotone_trees(names: Sequence[str], random_state=0, **params):
 class SameStoryTrees:
     """Boosted decision trees over pair signals: the probability that two articles are one storyline.
 
-    Every node reads one signal: a pair goes left when its value is at most
-    the node's ``threshold`` (or is missing and ``missing_left`` says so);
-    the log-odds are ``baseline`` plus the leaf ``value`` of every tree.
-    Leaves point to themselves. :meth:`fit` fits one with scikit-learn;
-    :meth:`save` and :meth:`load` keep it as arrays.
+    Each tree is stored complete, to one ``depth`` for all: internal node
+    ``k`` of a tree (numbered level by level from 0) reads signal
+    ``feature[t, k]`` and sends a pair to child ``2k + 1`` when its value is at
+    most ``threshold[t, k]``, else to ``2k + 2``; a leaf the fitted tree reached
+    early is padded with nodes that always go left. The log-odds are
+    ``baseline`` plus the reached leaf's ``value[t, leaf]`` over all trees.
+    :meth:`fit` fits one with scikit-learn; :meth:`save` and :meth:`load` keep
+    it as arrays.
 
     Examples
     --------
@@ -73,76 +76,69 @@ class SameStoryTrees:
 
     features: tuple
     baseline: float
-    roots: np.ndarray
-    feature: np.ndarray
-    threshold: np.ndarray
-    missing_left: np.ndarray
-    left: np.ndarray
-    right: np.ndarray
-    value: np.ndarray
+    feature: np.ndarray    # (trees, 2**depth - 1) signal index per internal node
+    threshold: np.ndarray  # (trees, 2**depth - 1)
+    value: np.ndarray      # (trees, 2**depth) log-odds per leaf
     support: "SameStoryTrees | SameStoryModel | None" = None
 
     def __post_init__(self):
         _check_model_features(tuple(self.features), self.support)
-        n = len(self.feature)
-        if any(len(getattr(self, a)) != n for a in _ARRAYS[1:]):
-            raise InputError("feature, threshold, missing_left, left, right and value need one entry per node",
+        t, leaves = np.shape(self.value) if np.ndim(self.value) == 2 else (0, 0)
+        if leaves < 1 or leaves & (leaves - 1) or np.shape(self.feature) != (t, leaves - 1) \
+                or np.shape(self.threshold) != (t, leaves - 1):
+            raise InputError("value must be (trees, 2**depth) and feature and threshold (trees, 2**depth - 1)",
                              field="value")
-        nodes = np.r_[self.roots, self.left, self.right]
-        if len(nodes) and (nodes.min() < 0 or nodes.max() >= n):
-            raise InputError(f"node indices must lie in [0, {n})", field="left")
-        if n and (self.feature.min() < 0 or self.feature.max() >= len(self.features)):
+        if self.feature.size and (self.feature.min() < 0 or self.feature.max() >= len(self.features)):
             raise InputError(f"node features must index the model's {len(self.features)} features", field="feature")
 
     @property
     def depth(self) -> int:
-        """Edges on the longest path from a root to a leaf."""
-        node, depth = np.asarray(self.roots), 0
-        while True:
-            nxt = np.r_[self.left[node], self.right[node]]
-            moving = nxt != np.r_[node, node]
-            if not moving.any():
-                return depth
-            node, depth = np.unique(nxt[moving]), depth + 1
+        """Levels of internal nodes in every tree."""
+        return int(np.shape(self.value)[1]).bit_length() - 1
 
-    def probability(self, features: Mapping[str, np.ndarray], block: int = 20_000) -> np.ndarray:
+    def probability(self, features: Mapping[str, np.ndarray], block: int = 4096) -> np.ndarray:
         """Same-story probability per pair."""
         X = np.column_stack([np.asarray(features[f], dtype=np.float64) for f in self.features])
+        if np.isnan(X).any():
+            raise InputError("pair signals must not be missing (NaN)", field="features")
+        n_trees, n_inner = self.feature.shape
+        feature, threshold = self.feature.ravel(), self.threshold.ravel()
+        tree_inner = np.arange(n_trees) * n_inner
         out = np.empty(len(X))
-        depth = self.depth
-        for s in range(0, len(X), block):  # in blocks: pairs x trees node indices at once
+        for s in range(0, len(X), block):  # in cache-sized blocks: a node index per pair and tree
             x = X[s:s + block]
-            node = np.broadcast_to(self.roots, (len(x), len(self.roots))).copy()
-            base = (np.arange(len(x)) * X.shape[1])[:, None]
             flat = x.ravel()
-            for _ in range(depth):  # leaves point to themselves, so every path may take the full depth
-                v = flat.take(base + self.feature.take(node))
-                go_left = (v <= self.threshold.take(node)) | (np.isnan(v) & self.missing_left.take(node))
-                node = np.where(go_left, self.left.take(node), self.right.take(node))
-            out[s:s + block] = self.baseline + self.value.take(node).sum(axis=1)
+            row = (np.arange(len(x)) * X.shape[1])[:, None]
+            node = np.zeros((len(x), n_trees), dtype=np.intp)
+            for _ in range(self.depth):
+                at = node + tree_inner
+                node = 2 * node + 1 + (flat.take(row + feature.take(at)) > threshold.take(at))
+            out[s:s + block] = self.baseline + self.value.ravel().take(node - n_inner
+                                                                      + np.arange(n_trees) * (n_inner + 1)).sum(axis=1)
         return 1.0 / (1.0 + np.exp(-out))
 
     @classmethod
     def from_classifier(cls, estimator, names: Sequence[str], support=None) -> "SameStoryTrees":
-        """The arrays of a fitted binary ``HistGradientBoostingClassifier`` over the signals ``names``."""
-        offset, parts = 0, {a: [] for a in _ARRAYS}
-        for (tree,) in estimator._predictors:  # one tree per iteration for two classes
-            nodes = tree.nodes
-            leaf = nodes["is_leaf"].astype(bool)
-            own = np.arange(len(nodes)) + offset
-            parts["roots"].append([offset])
-            parts["feature"].append(np.where(leaf, 0, nodes["feature_idx"]))
-            parts["threshold"].append(np.where(leaf, np.inf, nodes["num_threshold"]))
-            parts["missing_left"].append(nodes["missing_go_to_left"].astype(bool))
-            parts["left"].append(np.where(leaf, own, nodes["left"] + offset))
-            parts["right"].append(np.where(leaf, own, nodes["right"] + offset))
-            parts["value"].append(np.where(leaf, nodes["value"], 0.0))
-            offset += len(nodes)
-        arrays = {a: np.concatenate(v) for a, v in parts.items()}
-        types = {"roots": np.int32, "feature": np.int32, "left": np.int32, "right": np.int32,
-                 "missing_left": bool, "threshold": np.float64, "value": np.float64}
-        return cls(tuple(names), float(np.ravel(estimator._baseline_prediction)[0]),
-                   **{a: arrays[a].astype(types[a]) for a in _ARRAYS}, support=support)
+        """The trees of a fitted binary ``HistGradientBoostingClassifier`` over the signals ``names``."""
+        trees = [tree.nodes for (tree,) in estimator._predictors]  # one tree per iteration for two classes
+        depth = max(int(nodes["depth"].max()) for nodes in trees)
+        feature = np.zeros((len(trees), 2 ** depth - 1), dtype=np.int16)
+        threshold = np.full((len(trees), 2 ** depth - 1), np.inf)
+        value = np.zeros((len(trees), 2 ** depth))
+        for t, nodes in enumerate(trees):
+            stack = [(0, 0, 0)]  # (fitted node, complete node, level)
+            while stack:
+                i, k, level = stack.pop()
+                if level == depth:
+                    value[t, k - (2 ** depth - 1)] = nodes["value"][i]
+                    continue
+                if nodes["is_leaf"][i]:  # pad: always left, down to the leaf level
+                    stack.append((i, 2 * k + 1, level + 1))
+                    continue
+                feature[t, k], threshold[t, k] = nodes["feature_idx"][i], nodes["num_threshold"][i]
+                stack += [(int(nodes["left"][i]), 2 * k + 1, level + 1), (int(nodes["right"][i]), 2 * k + 2, level + 1)]
+        return cls(tuple(names), float(np.ravel(estimator._baseline_prediction)[0]), feature, threshold, value,
+                   support=support)
 
     @classmethod
     def fit(cls, features: Mapping[str, np.ndarray], same: np.ndarray, names: Sequence[str] | None = None,
@@ -185,8 +181,7 @@ class SameStoryTrees:
 
     def __repr__(self) -> str:
         first = f", support={self.support!r}" if self.support is not None else ""
-        return (f"SameStoryTrees(features={self.features}, trees={len(self.roots)}, nodes={len(self.feature)}, "
-                f"depth={self.depth}{first})")
+        return f"SameStoryTrees(features={self.features}, trees={len(self.value)}, depth={self.depth}{first})"
 
 
 DEFAULT_ARTICLE_MODEL = SameStoryTrees.load(Path(__file__).with_name("same_story.npz"))
