@@ -11,15 +11,25 @@ The pipeline, one subpackage per stage::
     evaluation  bcubed, clustering_scores               scores against labeled data
 """
 
-from .dedup import Decision, Deduplicator, DedupResult, DuplicateGroup, find_duplicates, find_paragraph_reuse
-from .documents import Article, ArticleList, CleanText, clean_text, iter_articles, load_articles
-from .embeddings import DEFAULT_MODEL, ArticleEmbeddings, Embedder
+import importlib
+
 from .errors import InputError, ModelMismatchError, StoryclustError
-from .index import Hit, StoryIndex
-from .related import find_related
-from .storylines import StoryClusterer, Storyline
 
 __version__ = "0.1.0"
+
+# Imported on first use (PEP 562), so that `import storyclust` and `storyclust --help` do not load
+# scikit-learn, faiss, pandas and pyarrow before anything is asked of them.
+_EXPORTS = {
+    **dict.fromkeys(["Decision", "Deduplicator", "DedupResult", "DuplicateGroup", "find_duplicates",
+                     "find_paragraph_reuse"], "dedup"),
+    **dict.fromkeys(["Article", "ArticleList", "CleanText", "clean_text", "iter_articles", "load_articles"],
+                    "documents"),
+    **dict.fromkeys(["DEFAULT_MODEL", "ArticleEmbeddings", "Embedder"], "embeddings"),
+    **dict.fromkeys(["Hit", "StoryIndex"], "index"),
+    "find_related": "related",
+    **dict.fromkeys(["StoryClusterer", "Storyline"], "storylines"),
+}
+_SUBPACKAGES = {"dedup", "documents", "embeddings", "evaluation", "index", "related", "report", "storylines"}
 
 __all__ = [
     "DEFAULT_MODEL", "Article", "ArticleEmbeddings", "ArticleList", "CleanText", "Decision", "Deduplicator",
@@ -27,3 +37,17 @@ __all__ = [
     "StoryIndex", "StoryclustError", "Storyline", "clean_text", "find_duplicates", "find_paragraph_reuse",
     "find_related", "iter_articles", "load_articles",
 ]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'storyclust' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__) | _SUBPACKAGES)

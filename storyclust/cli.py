@@ -16,13 +16,12 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from . import Article, Embedder, StoryClusterer, StoryIndex, __version__, find_related
-from .dedup import Deduplicator, find_duplicates, find_paragraph_reuse
-from .documents import ArticleList, iter_articles, summarize_input
+from . import __version__
 from ._files import atomic_output
 from ._words import plural
 from .errors import StoryclustError
-from .report import render_report, write_report
+
+# Each command imports what it uses, so that `storyclust --help` answers at once.
 
 
 @contextmanager
@@ -54,6 +53,8 @@ def _say(args, *lines):
 
 def _read(args):
     """The input's articles (bad records listed on stderr with --skip-invalid); an input with none is an error."""
+    from .documents import ArticleList, iter_articles
+
     arts = ArticleList()
     arts.extend(iter_articles(args.input,
                               errors="skip" if args.skip_invalid else "raise", skipped=arts.skipped,
@@ -67,6 +68,8 @@ def _read(args):
 
 
 def _embedder(args):
+    from .embeddings import Embedder
+
     return Embedder(args.model, cache=not args.no_cache, cache_dir=args.cache_dir,
                     show_progress=False if args.quiet else None)
 
@@ -77,6 +80,10 @@ def _timings(times: dict) -> str:
 
 def _storylines(args):
     """Read the input, group it into storylines and mark its reprints; the stage timings."""
+    from .dedup import find_duplicates
+    from .documents import summarize_input
+    from .storylines import StoryClusterer
+
     start = time.perf_counter()
     arts = _read(args)
     times = {"read": time.perf_counter() - start}
@@ -136,6 +143,8 @@ def cmd_cluster(args):
 
 
 def cmd_report(args):
+    from .report import render_report, write_report
+
     arts, clus, dups, times = _storylines(args)
     start = time.perf_counter()
     if args.output != "-":
@@ -148,6 +157,8 @@ def cmd_report(args):
 
 
 def cmd_dedup(args):
+    from .dedup import Deduplicator, find_paragraph_reuse
+
     start = time.perf_counter()
     articles = _read(args)
     skipped = articles.skipped
@@ -212,6 +223,10 @@ def _related_rows(hits, duplicate_of=None):
 
 
 def cmd_related(args):
+    from .dedup import find_duplicates
+    from .index import StoryIndex
+    from .related import find_related
+
     arts = _read(args)
     q = _query(args, {a.id: a for a in arts})  # before the embedding, which is the slow part
     emb = _embedder(args)
@@ -226,6 +241,8 @@ def cmd_related(args):
 
 
 def cmd_index_build(args):
+    from .index import StoryIndex
+
     arts = _read(args)
     emb = _embedder(args)
     idx = StoryIndex(emb.dim, emb.fingerprint, factory=args.factory)
@@ -235,6 +252,10 @@ def cmd_index_build(args):
 
 
 def cmd_index_query(args):
+    from .documents import Article
+    from .index import StoryIndex
+    from .related import find_related
+
     if args.query is None and args.id is not None:  # an indexed article: its stored vectors and evidence
         emb = _embedder(args)
         idx = StoryIndex.load(args.index, model=emb.fingerprint)

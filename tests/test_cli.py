@@ -203,3 +203,20 @@ def test_related_names_the_original_of_a_reprint_among_the_hits(ecb_records, tmp
     hits = _lines(tmp_path / "r.jsonl")
     assert hits[0]["id"] == "copy" and hits[0]["duplicate_of"] == base[0]["doc_id"]
     assert all(h["duplicate_of"] is None for h in hits[1:])
+
+
+def test_import_and_help_load_no_heavy_library():
+    """`import storyclust` and the CLI's parser load neither scikit-learn, faiss, pandas, pyarrow nor torch."""
+    code = ("import sys, storyclust; from storyclust.cli import build_parser; build_parser().format_help(); "
+            "print(sorted({'sklearn', 'faiss', 'pandas', 'pyarrow', 'torch', 'scipy'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_names_are_loaded_on_first_use():
+    import storyclust
+
+    assert storyclust.StoryClusterer.__name__ == "StoryClusterer" and "Embedder" in dir(storyclust)
+    assert storyclust.storylines.SameStoryTrees.__name__ == "SameStoryTrees"
+    with pytest.raises(AttributeError, match="no attribute 'Clusterer'"):
+        storyclust.Clusterer
