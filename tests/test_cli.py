@@ -220,3 +220,20 @@ def test_names_are_loaded_on_first_use():
     assert storyclust.storylines.SameStoryTrees.__name__ == "SameStoryTrees"
     with pytest.raises(AttributeError, match="no attribute 'Clusterer'"):
         storyclust.Clusterer
+
+
+def test_the_main_job_opens_no_network_connection(tmp_path):
+    """The bundled default model and everything after it run with every outgoing connection refused."""
+    code = f"""
+import socket, sys
+def refuse(*args, **kwargs):
+    raise OSError("network access attempted")
+socket.socket.connect = refuse
+socket.socket.connect_ex = refuse
+socket.create_connection = refuse
+from storyclust.cli import main
+sys.exit(main(["cluster", {str(SEEDS)!r}, "-o", {str(tmp_path / "out.jsonl")!r}, "--no-cache", "-q"]))
+"""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert (tmp_path / "out.jsonl").read_text().strip()
