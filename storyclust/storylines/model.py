@@ -59,11 +59,10 @@ class SameStoryModel:
     its ``threshold`` (0.5: more likely the same story than not). The
     log-odds are ``intercept + sum(coef[k] * x[k]) + sum(w * x[a] * x[b])``
     over the ``interactions`` ``(a, b, w)``. Products let one signal change
-    what another means. In the shipped model, for instance, shared rare
-    names count for more the further apart the two reports are (a trial
-    months later names the victim of the shooting), and two pages of one
-    site that read alike count for less (a station's pages share its
-    boilerplate).
+    what another means: shared rare names may count for more the further
+    apart the two reports are (a trial months later names the victim of the
+    shooting), two pages of one site that read alike for less (a station's
+    pages share its boilerplate).
 
     Parameters
     ----------
@@ -80,10 +79,10 @@ class SameStoryModel:
     ceiling : SameStoryModel, optional
         For pairs that share no name or number (``entity`` and ``rare_names``
         both 0), the probability is at most this model's: without such
-        evidence only the texts' closeness speaks for one story. The shipped
-        model's ceiling is the vector model (the article cosine alone), so
-        two short texts on unrelated subjects are not linked because other
-        signals (a date gap of a day, no titles) happen to favour it.
+        evidence only the texts' closeness speaks for one story. The vector
+        model (the article cosine alone) as ceiling keeps two short texts on
+        unrelated subjects apart when other signals (a date gap of a day, no
+        titles) happen to favour them.
 
     Examples
     --------
@@ -153,8 +152,8 @@ class SameStoryModel:
         ``support``: the first-stage model ``features["support"]`` was
         computed with, kept in the fitted model. ``interactions``: also fit
         a weight for the product of every two of these signals (``True``:
-        of every two but those in :data:`ADDITIVE`, as the shipped model
-        does). The products are standardised for the fit (so that ``C``
+        of every two but those in :data:`ADDITIVE`, as ``fit_same_story_model``
+        does for ``kind="logistic"``). The products are standardised for the fit (so that ``C``
         treats them alike) and their weights then written back in terms of
         the raw signals; products that are 0 on every training pair get no
         weight.

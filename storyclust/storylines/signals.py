@@ -73,8 +73,8 @@ __all__ = ["DEFAULT_FEATURES", "FEATURES", "MONOTONE", "ArticleSignals", "articl
 
 FEATURES = ("dense", "entity", "days", "undated", "rank", "cross_lingual", "cross_lingual_dense", "same_site",
             "rare_names", "age_match", "age_conflict", "days_beyond_month", "headline", "untitled", "support")
-# The shipped model's signals. ``days_beyond_month`` is there to fit your own model with (with products of two
-# signals it does not help: the "default + days_beyond_month" row of benchmarks/results/storylines.md).
+# The shipped model's signals. ``days_beyond_month`` is there to fit your own model with (it does not help the
+# shipped one: the "default + days_beyond_month" row of benchmarks/results/storylines.md).
 DEFAULT_FEATURES = tuple(f for f in FEATURES if f != "days_beyond_month")
 # The way each signal speaks: +1 when more of it speaks for one story, -1 against, 0 either way (it changes what
 # the others mean). Tree models are held to these (SameStoryTrees), so what they learned cannot turn round
