@@ -8,6 +8,7 @@ The pipeline, one subpackage per stage::
     dedup       Deduplicator, find_duplicates           streaming exact / near-duplicate check, groups
     related     find_related                            top-k related stories, date windows
     storylines  StoryClusterer                          HDBSCAN-style storylines with keywords
+    similarity  story_similarity                        one pair at a time: the probability of one story
     evaluation  bcubed, clustering_scores               scores against labeled data
 """
 
@@ -27,15 +28,17 @@ _EXPORTS = {
     **dict.fromkeys(["DEFAULT_MODEL", "ArticleEmbeddings", "Embedder"], "embeddings"),
     **dict.fromkeys(["Hit", "StoryIndex"], "index"),
     "find_related": "related",
+    "story_similarity": "similarity",
     **dict.fromkeys(["StoryClusterer", "Storyline"], "storylines"),
 }
-_SUBPACKAGES = {"dedup", "documents", "embeddings", "evaluation", "index", "related", "report", "storylines"}
+_SUBPACKAGES = {"dedup", "documents", "embeddings", "evaluation", "index", "related", "report", "similarity",
+                "storylines"}
 
 __all__ = [
     "DEFAULT_MODEL", "Article", "ArticleEmbeddings", "ArticleList", "CleanText", "Decision", "Deduplicator",
     "DedupResult", "DuplicateGroup", "Embedder", "Hit", "InputError", "ModelMismatchError", "StoryClusterer",
     "StoryIndex", "StoryclustError", "Storyline", "clean_text", "find_duplicates", "find_paragraph_reuse",
-    "find_related", "iter_articles", "load_articles",
+    "find_related", "iter_articles", "load_articles", "story_similarity",
 ]
 
 

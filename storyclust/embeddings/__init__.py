@@ -1,7 +1,7 @@
 """Embeddings: texts and articles to unit-norm vectors (the second stage)."""
 
-from .backends import DEFAULT_MODEL
+from .backends import DEFAULT_MODEL, E5_MODEL
 from .cache import EmbeddingCache, default_cache_dir
 from .embedder import ArticleEmbeddings, Embedder
 
-__all__ = ["DEFAULT_MODEL", "ArticleEmbeddings", "Embedder", "EmbeddingCache", "default_cache_dir"]
+__all__ = ["DEFAULT_MODEL", "E5_MODEL", "ArticleEmbeddings", "Embedder", "EmbeddingCache", "default_cache_dir"]

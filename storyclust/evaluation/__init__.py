@@ -4,9 +4,11 @@ of articles, and synthetic storylines (the last stage)."""
 from .metrics import (bcubed, clustering_scores, lookup_scores, mixed_groups, noise_as_singletons,
                       reliability_table, retrieval_scores, share_linked)
 from .damage import DAMAGE, damage
+from .pairs import cross_validated, linked_groups, pearson_by, translation_accuracy
 from .synthetic import storyline_vectors
 from .variants import crawl_mixture, one_per_story, without_dates, without_titles
 
-__all__ = ["DAMAGE", "bcubed", "clustering_scores", "crawl_mixture", "damage", "lookup_scores", "mixed_groups",
+__all__ = ["DAMAGE", "bcubed", "clustering_scores", "crawl_mixture", "cross_validated", "damage", "linked_groups",
+           "pearson_by", "translation_accuracy", "lookup_scores", "mixed_groups",
            "noise_as_singletons", "one_per_story", "reliability_table", "retrieval_scores", "share_linked", "storyline_vectors",
            "without_dates", "without_titles"]

@@ -43,13 +43,13 @@ __all__ = ["DEFAULT_ARTICLE_MODEL", "SameStoryTrees", "monotone_trees"]
 _ARRAYS = ("feature", "threshold", "value")
 
 
-def monotone_trees(names: Sequence[str], random_state=0, **params):
-    """An unfitted ``HistGradientBoostingClassifier`` constrained by :data:`MONOTONE` over the signals ``names``."""
+def monotone_trees(names: Sequence[str], random_state=0, monotone: Mapping[str, int] = MONOTONE, **params):
+    """An unfitted ``HistGradientBoostingClassifier`` constrained by ``monotone`` over the signals ``names``."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     params.setdefault("max_depth", 6)
     return HistGradientBoostingClassifier(random_state=random_state,
-                                          monotonic_cst=[MONOTONE.get(f, 0) for f in names], **params)
+                                          monotonic_cst=[monotone.get(f, 0) for f in names], **params)
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,8 +81,10 @@ class SameStoryTrees:
     value: np.ndarray      # (trees, 2**depth) log-odds per leaf
     support: "SameStoryTrees | SameStoryModel | None" = None
 
+    monotone = MONOTONE  # the constraints fit() holds the trees to
+
     def __post_init__(self):
-        _check_model_features(tuple(self.features), self.support)
+        self._check_features()
         t, leaves = np.shape(self.value) if np.ndim(self.value) == 2 else (0, 0)
         if leaves < 1 or leaves & (leaves - 1) or np.shape(self.feature) != (t, leaves - 1) \
                 or np.shape(self.threshold) != (t, leaves - 1):
@@ -90,6 +92,9 @@ class SameStoryTrees:
                              field="value")
         if self.feature.size and (self.feature.min() < 0 or self.feature.max() >= len(self.features)):
             raise InputError(f"node features must index the model's {len(self.features)} features", field="feature")
+
+    def _check_features(self) -> None:
+        _check_model_features(tuple(self.features), self.support)
 
     @property
     def depth(self) -> int:
@@ -147,7 +152,7 @@ class SameStoryTrees:
         """Fit monotone boosted trees (:func:`monotone_trees`, ``params`` passed on) to pairs labelled 1 or 0."""
         names = tuple(names or features.keys())
         X, y = _design(features, same, names)
-        est = monotone_trees(names, random_state, **params).fit(X, y, sample_weight=sample_weight)
+        est = monotone_trees(names, random_state, cls.monotone, **params).fit(X, y, sample_weight=sample_weight)
         return cls.from_classifier(est, names, support)
 
     def save(self, path) -> None:
@@ -182,7 +187,7 @@ class SameStoryTrees:
 
     def __repr__(self) -> str:
         first = f", support={self.support!r}" if self.support is not None else ""
-        return f"SameStoryTrees(features={self.features}, trees={len(self.value)}, depth={self.depth}{first})"
+        return f"{type(self).__name__}(features={self.features}, trees={len(self.value)}, depth={self.depth}{first})"
 
 
 DEFAULT_ARTICLE_MODEL = SameStoryTrees.load(Path(__file__).with_name("same_story.npz"))
