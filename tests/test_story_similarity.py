@@ -69,6 +69,10 @@ def test_bad_input_says_what_to_do(embedder):
     assert e.value.field == "right"
     with pytest.raises(InputError, match="wrap a single one in a list"):
         story_similarity(QUAKE_DE.text, QUAKE_EN.text, embedder=embedder)
+    with pytest.raises(InputError, match="wrap a single one in a list"):
+        story_similarity(QUAKE_DE, QUAKE_EN, embedder=embedder)
+    gen = story_similarity((a for a in [QUAKE_DE]), iter([QUAKE_EN]), embedder=embedder)
+    assert gen.shape == (1,)
     with pytest.raises(InputError, match="Articles, texts or dicts"):
         story_similarity([1.5], [2.5], embedder=embedder)
 

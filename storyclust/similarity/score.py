@@ -7,6 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..documents import Article
 from ..documents.loading import as_articles
 from ..embeddings import DEFAULT_MODEL, E5_MODEL, Embedder
 from ..errors import InputError
@@ -20,10 +21,11 @@ _SECOND: dict = {}
 
 
 def _side(values: Any, name: str) -> list:
-    if isinstance(values, (str, dict)):
+    if isinstance(values, (str, dict, Article)):
         raise InputError(f"{name} must be a sequence of articles, texts or dicts; wrap a single one in a list",
                          field=name)
-    articles = as_articles(list(values)) if len(values) else []
+    values = list(values)
+    articles = as_articles(values) if values else []
     if articles is None:
         raise InputError(f"{name} must hold Articles, texts or dicts", field=name)
     return articles
@@ -74,9 +76,10 @@ def story_similarity(left: Sequence, right: Sequence, *, embedder: Embedder | No
         warnings.warn(f"the shipped similarity models read {DEFAULT_MODEL} cosines, not {embedder.model_name}'s: "
                       "scores are not calibrated; fit your own with fit_similarity_model", stacklevel=2)
     second = None
-    if model.uses_second:
-        if E5_MODEL not in _SECOND:
-            _SECOND[E5_MODEL] = Embedder(E5_MODEL, cache=embedder.cache, cache_dir=embedder.cache_dir)
-        second = _SECOND[E5_MODEL]
+    if model.uses_second:  # loaded once per cache setting: the model takes seconds to load
+        key = (embedder.cache, str(embedder.cache_dir))
+        if key not in _SECOND:
+            _SECOND[key] = Embedder(E5_MODEL, cache=embedder.cache, cache_dir=embedder.cache_dir)
+        second = _SECOND[key]
     signals = pair_signals(article_evidence(left, embedder, second), article_evidence(right, embedder, second))
     return model.probability(signals)
