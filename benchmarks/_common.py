@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import platform
 import sys
@@ -20,6 +21,24 @@ def parser(description: str) -> argparse.ArgumentParser:
                    help="folder of the labeled data (default ../shared/data)")
     p.add_argument("--out", default=None, help="results file (default benchmarks/results/<name>.md)")
     return p
+
+
+def stsb_translations(data: Path, part: str = "test") -> tuple[list[str], list[str], list[int]]:
+    """German and English STS-B sentences, row-aligned translations, and their row numbers in the files; rows
+    whose sentence repeats are left out."""
+    def read(lang):
+        with open(data / "stsb_multi_mt" / f"stsb-{lang}-{part}.csv", newline="", encoding="utf-8") as fh:
+            return [row[0] for row in csv.reader(fh)]
+
+    de, en = read("de"), read("en")
+    keep = [i for i, s in enumerate(en) if en.count(s) == 1 and de.count(de[i]) == 1]
+    return [de[i] for i in keep], [en[i] for i in keep], keep
+
+
+def parallel_news() -> list[dict]:
+    """tests/data/parallel_news.tsv: news sentences in en, de, fr, es, it and nl, one row per sentence."""
+    with open(ROOT / "tests" / "data" / "parallel_news.tsv", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh, delimiter="\t"))
 
 
 def machine() -> str:

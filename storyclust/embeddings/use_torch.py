@@ -13,10 +13,11 @@ reaches into the next text.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 import numpy as np
 
-__all__ = ["TorchUSE", "native_bfloat16"]
+__all__ = ["TorchUSE", "native_bfloat16", "torch_threads"]
 
 _NUM_CHUNKS = 17
 _EMB_DIM = 512
@@ -34,6 +35,20 @@ def native_bfloat16() -> bool:
     except OSError:
         return False
     return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+@contextmanager
+def torch_threads(n: int | None):
+    """torch's intra-op threads set to ``n`` (None: unchanged) inside the block, restored after."""
+    import torch
+
+    before = torch.get_num_threads()
+    if n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 class TorchUSE:
@@ -96,22 +111,17 @@ class TorchUSE:
         texts = list(texts)
         tokens = self.tokenize(texts)
         out = np.empty((len(texts), _EMB_DIM), dtype=np.float32)
-        threads = torch.get_num_threads()
-        if self.threads:
-            torch.set_num_threads(self.threads)
-        try:
-            with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bfloat16):
-                group, n_tokens, first = [], 0, 0
-                for i, ids in enumerate(tokens):
-                    if group and n_tokens + len(ids) > self.token_budget:
-                        out[first:i] = self._batch(group, n_tokens)
-                        group, n_tokens, first = [], 0, i
-                    group.append(ids)
-                    n_tokens += len(ids)
-                if group:
-                    out[first:] = self._batch(group, n_tokens)
-        finally:
-            torch.set_num_threads(threads)
+        with torch_threads(self.threads), torch.inference_mode(), \
+                torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bfloat16):
+            group, n_tokens, first = [], 0, 0
+            for i, ids in enumerate(tokens):
+                if group and n_tokens + len(ids) > self.token_budget:
+                    out[first:i] = self._batch(group, n_tokens)
+                    group, n_tokens, first = [], 0, i
+                group.append(ids)
+                n_tokens += len(ids)
+            if group:
+                out[first:] = self._batch(group, n_tokens)
         return out
 
     def _layernorm(self, x, gamma, beta):

@@ -34,9 +34,6 @@ class Evidence:
     lengths: np.ndarray
     second: np.ndarray | None = None
 
-    def __len__(self) -> int:
-        return len(self.terms)
-
 
 def article_evidence(articles: Sequence[Article], embedder: Embedder, second: Embedder | None = None) -> Evidence:
     """The :class:`Evidence` of ``articles``: ``embedder`` embeds them by paragraphs, ``second`` (optional) whole."""

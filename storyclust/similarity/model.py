@@ -13,6 +13,7 @@ command reports the cross-validated figures.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Sequence
 
@@ -75,11 +76,7 @@ def pool_pairs(sets: Sequence[tuple[dict, np.ndarray]], shares: Sequence[float])
     return features, same, weight * len(same) / weight.sum()
 
 
-_DEFAULTS: dict = {}
-
-
+@functools.cache
 def default_model(second: bool = False) -> SimilarityTrees:
     """The shipped model: over USE signals, or (``second=True``) also multilingual-e5-small's cosine."""
-    if second not in _DEFAULTS:
-        _DEFAULTS[second] = SimilarityTrees.load(Path(__file__).with_name(_FILES[second]))
-    return _DEFAULTS[second]
+    return SimilarityTrees.load(Path(__file__).with_name(_FILES[bool(second)]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import Any, Sequence
 
@@ -16,9 +17,6 @@ from .model import SimilarityTrees, default_model
 from .signals import pair_signals
 
 __all__ = ["story_similarity"]
-
-_SECOND: dict = {}
-
 
 def _side(values: Any, name: str) -> list:
     if isinstance(values, (str, dict, Article)):
@@ -35,8 +33,8 @@ def story_similarity(left: Sequence, right: Sequence, *, embedder: Embedder | No
                      model: SimilarityTrees | None = None) -> np.ndarray:
     """How likely ``left[i]`` and ``right[i]`` report the same story, per pair, in [0, 1].
 
-    The score is a probability: among pairs scored about 0.7, about 7 in 10
-    are one story. It reads the evidence the storylines read, pair by pair:
+    The score is a calibrated probability: of the pairs scored about p, about
+    a share p are one story (``benchmarks/results/multilingual.md``). It reads the evidence the storylines read, pair by pair:
     article, headline and paragraph vectors (across languages), entity names
     and numbers, language, length. Each pair is scored on its own, so a score
     does not depend on the other pairs passed with it.
@@ -75,11 +73,14 @@ def story_similarity(left: Sequence, right: Sequence, *, embedder: Embedder | No
     if model is default_model(second=e5) and embedder.model_name != DEFAULT_MODEL:
         warnings.warn(f"the shipped similarity models read {DEFAULT_MODEL} cosines, not {embedder.model_name}'s: "
                       "scores are not calibrated; fit your own with fit_similarity_model", stacklevel=2)
-    second = None
-    if model.uses_second:  # loaded once per cache setting: the model takes seconds to load
-        key = (embedder.cache, str(embedder.cache_dir))
-        if key not in _SECOND:
-            _SECOND[key] = Embedder(E5_MODEL, cache=embedder.cache, cache_dir=embedder.cache_dir)
-        second = _SECOND[key]
-    signals = pair_signals(article_evidence(left, embedder, second), article_evidence(right, embedder, second))
-    return model.probability(signals)
+    second = _e5_embedder(embedder.cache, embedder.cache_dir) if model.uses_second else None
+    articles = list({id(a): a for a in (*left, *right)}.values())  # an Article in many pairs is read once
+    index = {id(a): k for k, a in enumerate(articles)}
+    rows, cols = [index[id(a)] for a in left], [index[id(a)] for a in right]
+    return model.probability(pair_signals(article_evidence(articles, embedder, second), rows, cols))
+
+
+@functools.cache
+def _e5_embedder(cache: bool, cache_dir) -> Embedder:
+    """multilingual-e5-small, loaded once per cache setting (it takes seconds to load)."""
+    return Embedder(E5_MODEL, cache=cache, cache_dir=cache_dir)

@@ -46,28 +46,36 @@ def _cosine(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.clip(np.einsum("ij,ij->i", x, y, dtype=np.float64), -1.0, 1.0)
 
 
-def _jaccard(a: list, b: list) -> np.ndarray:
-    return np.array([len(x & y) / len(x | y) if x | y else 0.0 for x, y in zip(a, b)])
+def _jaccard(sets: list, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    return np.array([len(sets[i] & sets[j]) / len(sets[i] | sets[j]) if sets[i] | sets[j] else 0.0
+                     for i, j in zip(rows, cols)])
 
 
-def pair_signals(left: Evidence, right: Evidence) -> dict[str, np.ndarray]:
-    """The signals of pairs ``(left[i], right[i])``; ``second`` only when both sides have second vectors."""
-    le, re_ = left.embeddings, right.embeddings
-    out = {"dense": _cosine(le.vectors, re_.vectors), "headline": _cosine(le.headline_vectors, re_.headline_vectors)}
-    aligned, best = np.zeros(len(left)), np.zeros(len(left))
-    for i in range(len(left)):
-        a, b = le.chunks(i)[1], re_.chunks(i)[1]
+def pair_signals(evidence: Evidence, rows, cols) -> dict[str, np.ndarray]:
+    """The signals of pairs ``(rows[t], cols[t])`` of the articles in ``evidence``; ``second`` when it has those vectors.
+
+    Each article's evidence is computed once however many pairs it is in.
+    """
+    rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+    e = evidence.embeddings
+    out = {"dense": _cosine(e.vectors[rows], e.vectors[cols]),
+           "headline": _cosine(e.headline_vectors[rows], e.headline_vectors[cols])}
+    aligned, best = np.zeros(len(rows)), np.zeros(len(rows))
+    for t, (i, j) in enumerate(zip(rows, cols)):
+        a, b = e.chunks(i)[1], e.chunks(j)[1]
         if len(a) and len(b):
             sim = a @ b.T
-            aligned[i] = (sim.max(axis=1).mean() + sim.max(axis=0).mean()) / 2.0
-            best[i] = sim.max()
+            aligned[t] = (sim.max(axis=1).mean() + sim.max(axis=0).mean()) / 2.0
+            best[t] = sim.max()
     out["aligned"], out["best_paragraph"] = aligned, best
-    if left.second is not None and right.second is not None:
-        out["second"] = _cosine(left.second, right.second)
-    out["names"] = _jaccard(left.terms, right.terms)
-    out["shared_names"] = np.log1p([len(x & y) for x, y in zip(left.terms, right.terms)])
-    out["numbers"] = _jaccard(left.numbers, right.numbers)
-    out["cross_lingual"] = np.array([float(bool(x and y and x != y))
-                                     for x, y in zip(left.languages, right.languages)])
-    out["shorter"] = np.log1p(np.minimum(left.lengths, right.lengths))
+    if evidence.second is not None:
+        out["second"] = _cosine(evidence.second[rows], evidence.second[cols])
+    terms = evidence.terms
+    out["names"] = _jaccard(terms, rows, cols)
+    out["shared_names"] = np.log1p([len(terms[i] & terms[j]) for i, j in zip(rows, cols)])
+    out["numbers"] = _jaccard(evidence.numbers, rows, cols)
+    lang = evidence.languages
+    out["cross_lingual"] = np.array([float(bool(lang[i] and lang[j] and lang[i] != lang[j]))
+                                     for i, j in zip(rows, cols)])
+    out["shorter"] = np.log1p(np.minimum(evidence.lengths[rows], evidence.lengths[cols]))
     return out
