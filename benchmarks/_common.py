@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import collections
 import csv
+import json
 import os
 import platform
 import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -39,6 +43,34 @@ def parallel_news() -> list[dict]:
     """tests/data/parallel_news.tsv: news sentences in en, de, fr, es, it and nl, one row per sentence."""
     with open(ROOT / "tests" / "data" / "parallel_news.tsv", encoding="utf-8") as fh:
         return list(csv.DictReader(fh, delimiter="\t"))
+
+
+def load_ecb(data: Path):
+    """ECB+ documents, their gold events, and the splits: tuning topics 1-35, reporting 36-45."""
+    from storyclust import load_articles
+
+    arts = load_articles(data / "ecbplus" / "documents.jsonl")
+    topic = np.array([a.extra["topic"] for a in arts])
+    gold = np.array([a.extra["cluster_id"] for a in arts])
+    return arts, gold, {"tune": topic <= 35, "report": topic >= 36, "all": np.ones(len(arts), bool)}
+
+
+def load_gva(data: Path):
+    """GVA articles (suspect pages and articles under two incidents dropped), incidents, splits by year, notes."""
+    from storyclust import load_articles
+
+    recs = [json.loads(line) for line in open(data / "gva" / "articles.jsonl", encoding="utf-8")]
+    twice = {d for d, c in collections.Counter(r["doc_id"] for r in recs).items() if c > 1}
+    n_suspect = sum(r["suspect"] for r in recs)
+    kept = [r for r in recs if not r["suspect"] and r["doc_id"] not in twice]
+    notes = (f"{len(recs)} records; {n_suspect} suspect dropped; {len(twice)} articles listed under two incidents "
+             f"dropped ({sum(r['doc_id'] in twice and not r['suspect'] for r in recs)} non-suspect records); "
+             f"{len(kept)} articles kept")
+    arts = load_articles([{"id": r["doc_id"], "title": r["title"], "text": r["text"], "date": r["date"],
+                           "url": r["url"], "incident_id": r["incident_id"]} for r in kept])
+    year = np.array([a.date.year for a in arts])
+    gold = np.array([a.extra["incident_id"] for a in arts])
+    return arts, gold, {"tune": year <= 2015, "report": year >= 2016}, notes
 
 
 def machine() -> str:

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import collections
 import csv
-import json
 import sys
 import warnings
 from pathlib import Path
@@ -41,7 +40,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, Timer, markdown_table, parallel_news, parser, stsb_translations, write_results  # noqa: E402
+from _common import (ROOT, Timer, load_ecb, load_gva, markdown_table, parallel_news, parser,  # noqa: E402
+                     stsb_translations, write_results)
 
 from sklearn.cluster import HDBSCAN, AgglomerativeClustering  # noqa: E402
 from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402
@@ -84,28 +84,6 @@ SCORES = ["bcubed_p", "bcubed_r", "bcubed_f1", "ari", "nmi", "n_clusters"]
 
 
 # ----------------------------------------------------------------------------- data
-
-def load_ecb(data: Path):
-    arts = load_articles(data / "ecbplus" / "documents.jsonl")
-    topic = np.array([a.extra["topic"] for a in arts])
-    gold = np.array([a.extra["cluster_id"] for a in arts])
-    return arts, gold, {"tune": topic <= 35, "report": topic >= 36, "all": np.ones(len(arts), bool)}
-
-
-def load_gva(data: Path):
-    recs = [json.loads(line) for line in open(data / "gva" / "articles.jsonl", encoding="utf-8")]
-    twice = {d for d, c in collections.Counter(r["doc_id"] for r in recs).items() if c > 1}
-    n_suspect = sum(r["suspect"] for r in recs)
-    kept = [r for r in recs if not r["suspect"] and r["doc_id"] not in twice]
-    notes = (f"{len(recs)} records; {n_suspect} suspect dropped; {len(twice)} articles listed under two incidents "
-             f"dropped ({sum(r['doc_id'] in twice and not r['suspect'] for r in recs)} non-suspect records); "
-             f"{len(kept)} articles kept")
-    arts = load_articles([{"id": r["doc_id"], "title": r["title"], "text": r["text"], "date": r["date"],
-                           "url": r["url"], "incident_id": r["incident_id"]} for r in kept])
-    year = np.array([a.date.year for a in arts])
-    gold = np.array([a.extra["incident_id"] for a in arts])
-    return arts, gold, {"tune": year <= 2015, "report": year >= 2016}, notes
-
 
 def load_gnad(data: Path):
     """10kGNAD's test set (its only split here), halved at random into a tuning and a reporting part."""

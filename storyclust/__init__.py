@@ -8,6 +8,7 @@ The pipeline, one subpackage per stage::
     dedup       Deduplicator, find_duplicates           streaming exact / near-duplicate check, groups
     related     find_related                            top-k related stories, date windows
     storylines  StoryClusterer                          HDBSCAN-style storylines with keywords
+                StoryTracker                            the same, online: batch by batch, stable storyline ids
     similarity  story_similarity                        one pair at a time: the probability of one story
     evaluation  bcubed, clustering_scores               scores against labeled data
 """
@@ -29,7 +30,7 @@ _EXPORTS = {
     **dict.fromkeys(["Hit", "StoryIndex"], "index"),
     "find_related": "related",
     "story_similarity": "similarity",
-    **dict.fromkeys(["StoryClusterer", "Storyline"], "storylines"),
+    **dict.fromkeys(["StoryClusterer", "StoryTracker", "Storyline"], "storylines"),
 }
 _SUBPACKAGES = {"dedup", "documents", "embeddings", "evaluation", "index", "related", "report", "similarity",
                 "storylines"}
@@ -37,7 +38,7 @@ _SUBPACKAGES = {"dedup", "documents", "embeddings", "evaluation", "index", "rela
 __all__ = [
     "DEFAULT_MODEL", "Article", "ArticleEmbeddings", "ArticleList", "CleanText", "Decision", "Deduplicator",
     "DedupResult", "DuplicateGroup", "Embedder", "Hit", "InputError", "ModelMismatchError", "StoryClusterer",
-    "StoryIndex", "StoryclustError", "Storyline", "clean_text", "find_duplicates", "find_paragraph_reuse",
+    "StoryIndex", "StoryTracker", "StoryclustError", "Storyline", "clean_text", "find_duplicates", "find_paragraph_reuse",
     "find_related", "iter_articles", "load_articles", "story_similarity",
 ]
 

@@ -1,4 +1,4 @@
-"""The ``storyclust`` command: cluster, report, dedup, related, index build|query.
+"""The ``storyclust`` command: cluster, track, report, dedup, related, index build|query.
 
 Each command reads any input ``load_articles`` reads and writes one JSON line
 per input article. Input errors go to stderr with exit status 2, no traceback.
@@ -91,11 +91,7 @@ def _storylines(args):
     clus = StoryClusterer(min_cluster_size=args.min_cluster_size, linkage=args.linkage, threshold=args.threshold,
                           min_samples=args.min_samples, embedder=_embedder(args),
                           show_progress=False if args.quiet else None)
-    undated = sum(a.date is None for a in arts)
-    if undated:
-        which = "all" if undated == len(arts) else f"{undated} of {len(arts)}"
-        _say(args, f"storyclust: {which} articles have no date; they are grouped by content alone (names, numbers, "
-                   f"headlines), so two reports of one kind of event are kept apart only by what they say")
+    _undated_note(args, arts)
     clus.fit(arts)
     times.update(clus.timings_)
     # reprints from the paragraph vectors the storylines were built from: nothing is embedded twice
@@ -104,6 +100,15 @@ def _storylines(args):
                            show_progress=False)
     times["dedup"] = time.perf_counter() - start
     return arts, clus, dups, times
+
+
+def _undated_note(args, arts, extra: str = ""):
+    """One line on stderr when articles have no date, and what that means."""
+    undated = sum(a.date is None for a in arts)
+    if undated:
+        which = "all" if undated == len(arts) else f"{undated} of {len(arts)}"
+        _say(args, f"storyclust: {which} articles have no date; they are grouped by content alone (names, numbers, "
+                   f"headlines), so two reports of one kind of event are kept apart only by what they say{extra}")
 
 
 def _story_summary(args, arts, clus, dups):
@@ -140,6 +145,57 @@ def cmd_cluster(args):
     if summary:
         _say(args, f"storylines written to {summary}")
     _say(args, _timings(times))
+
+
+def cmd_track(args):
+    from datetime import timedelta
+
+    from .storylines import StoryTracker
+
+    state = Path(args.state)
+    if args.input is None and not args.export:
+        raise StoryclustError("give an input to track, or --export OUT.jsonl to write the state's assignments")
+    if args.input is not None and args.output is None:
+        raise StoryclustError("give -o OUT.jsonl for the input's storyline ids")
+    embedder = _embedder(args)
+    if (state / "tracker.json").exists():
+        tracker = StoryTracker.load(state, embedder=embedder, show_progress=False if args.quiet else None)
+        _say(args, f"storyclust: {len(tracker)} articles tracked in {state}, {tracker.n_active} active")
+        if args.dormant_days is not None:
+            tracker.dormant_after = timedelta(days=args.dormant_days)
+    elif args.input is None:
+        raise StoryclustError(f"no tracker state in {state} to export; track an input first")
+    else:
+        tracker = StoryTracker(dormant_after=timedelta(days=30 if args.dormant_days is None else args.dormant_days),
+                               threshold=args.threshold, embedder=embedder,
+                               show_progress=False if args.quiet else None)
+    if args.input is not None:
+        arts = _read(args)
+        _undated_note(args, arts, "; arrival order stands for their time")
+        if args.batch_size is not None and args.batch_size < 1:
+            raise StoryclustError(f"--batch-size must be at least 1, got {args.batch_size}")
+        size = args.batch_size or len(arts)
+        batches = [arts[k:k + size] for k in range(0, len(arts), size)]
+        with _out(args.output) as fh:
+            for k, batch in enumerate(batches):
+                seen = {a.id for a in batch if a.id in tracker}
+                start = time.perf_counter()
+                ids = tracker.update(batch, now=args.now)
+                seconds = time.perf_counter() - start
+                _write_jsonl(fh, ({"id": a.id, "story_id": s, "status": "seen" if a.id in seen else "new",
+                                   "title": a.headline, "date": a.date} for a, s in zip(batch, ids)))
+                u = tracker.last_update_
+                _say(args, f"batch {k + 1}/{len(batches)}: {plural(u['new'], 'new article')}"
+                           + (f" ({u['seen']} seen before)" if u["seen"] else "")
+                           + f", {u['in_storyline']} in a storyline, {plural(u['new_storylines'], 'new storyline')}; "
+                           f"{u['active']} active; {seconds:.1f} s"
+                           + (f" ({_timings(tracker.timings_)[6:]})" if tracker.timings_ else ""))
+        tracker.save(state)
+        _say(args, f"state saved to {state}")
+    if args.export:
+        with _out(args.export) as fh:
+            _write_jsonl(fh, ({"id": i, "story_id": s} for i, s in tracker.assignments().items()))
+        _say(args, f"{plural(len(tracker), 'article')} with their storyline ids written to {args.export}")
 
 
 def cmd_report(args):
@@ -277,11 +333,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"storyclust {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
-    def common(sp, inp=True, model=True):
+    def common(sp, inp=True, model=True, optional=False):
         sp.add_argument("-q", "--quiet", action="store_true", help="no progress bars, summaries or timings on stderr")
         if inp:
-            sp.add_argument("input", help="JSONL, JSON, CSV, Parquet, text or HTML file, a folder of them, or - for "
-                                          "JSONL on standard input")
+            sp.add_argument("input", nargs="?" if optional else None,
+                            help="JSONL, JSON, CSV, Parquet, text or HTML file, a folder of them, or - for "
+                                 "JSONL on standard input")
             sp.add_argument("--skip-invalid", action="store_true",
                             help="skip bad records (listed on stderr) instead of stopping at the first")
             sp.add_argument("--delimiter", help="CSV delimiter (default: guessed from the header row)")
@@ -321,6 +378,23 @@ def build_parser() -> argparse.ArgumentParser:
     storyline_options(c)
     c.add_argument("--show", type=int, default=10, help="storylines listed on stderr (default 10)")
     c.set_defaults(func=cmd_cluster)
+
+    t = sub.add_parser("track", help="add articles to storylines kept in a state folder (online, stable ids)")
+    common(t, optional=True)
+    t.add_argument("--state", required=True, help="state folder: loaded when present, created when missing, "
+                                                  "saved at the end")
+    t.add_argument("-o", "--output", help="output JSONL: one {id, story_id, status, title, date} line per input "
+                                          "article (status: new, or seen when already in the state)")
+    t.add_argument("--export", help="write every article in the state with its storyline id now (JSONL)")
+    t.add_argument("--batch-size", type=int, help="feed the input in batches of this many articles, in order "
+                                                  "(default: the whole input is one batch)")
+    t.add_argument("--dormant-days", type=float, help="days without a new article after which a storyline goes "
+                                                      "dormant (default 30)")
+    t.add_argument("--now", help="when this input arrived (ISO 8601, e.g. \"$(date -Iseconds)\"): the time of its "
+                                 "undated articles (default: the latest date seen)")
+    t.add_argument("--threshold", type=float, default=0.5,
+                   help="average same-story probability at which groups merge (default 0.5; new states only)")
+    t.set_defaults(func=cmd_track)
 
     rep = sub.add_parser("report", help="storylines and duplicates as one self-contained HTML page")
     common(rep)

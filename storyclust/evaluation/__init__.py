@@ -1,14 +1,17 @@
 """Evaluation: clustering and retrieval scores against labeled data, crawl-like variants of it, damaged copies
-of articles, and synthetic storylines (the last stage)."""
+of articles, and streams replayed for online storylines,
+synthetic storylines (the last stage)."""
 
 from .metrics import (bcubed, clustering_scores, lookup_scores, mixed_groups, noise_as_singletons,
                       reliability_table, retrieval_scores, share_linked)
 from .damage import DAMAGE, damage
 from .pairs import cross_validated, linked_groups, pearson_by, translation_accuracy
+from .stream import Replay, daily_batches, growth_exponent, id_churn, random_batches, replay, windowed_bcubed
 from .synthetic import storyline_vectors
 from .variants import crawl_mixture, one_per_story, without_dates, without_titles
 
-__all__ = ["DAMAGE", "bcubed", "clustering_scores", "crawl_mixture", "cross_validated", "damage", "linked_groups",
+__all__ = ["DAMAGE", "Replay", "daily_batches", "growth_exponent", "id_churn", "random_batches", "replay",
+           "windowed_bcubed", "bcubed", "clustering_scores", "crawl_mixture", "cross_validated", "damage", "linked_groups",
            "pearson_by", "translation_accuracy", "lookup_scores", "mixed_groups",
            "noise_as_singletons", "one_per_story", "reliability_table", "retrieval_scores", "share_linked", "storyline_vectors",
            "without_dates", "without_titles"]

@@ -1,5 +1,6 @@
 """Storylines: candidate pairs (knn_graph, entities) -> pair signals (signals) -> same-story probability (trees as shipped,
-or model; fitted by fitting) -> grouping (linkage) -> names (describe); StoryClusterer runs them in order."""
+or model; fitted by fitting) -> grouping (linkage) -> names (describe); StoryClusterer runs them in order, StoryTracker
+runs them on each new batch and keeps storyline ids (story_ids)."""
 
 from .clusterer import StoryClusterer
 from .describe import Storyline, describe_storylines
@@ -8,11 +9,13 @@ from .fitting import CRAWL_VARIANTS, crawl_pair_sets, fit_same_story_model
 from .knn_graph import bridge_components, candidate_pairs, knn_graph, nearest_neighbours
 from .linkage import average_linkage
 from .model import ADDITIVE, PairClassifier, SameStoryModel
+from .story_ids import StoryIds, name_groups
+from .tracker import StoryTracker
 from .trees import SameStoryTrees
 from .signals import DEFAULT_FEATURES, FEATURES, MONOTONE, ArticleSignals, article_signals, pair_features, story_pairs, support_signal
 
 __all__ = ["ADDITIVE", "CRAWL_VARIANTS", "DEFAULT_FEATURES", "FEATURES", "MONOTONE", "ArticleSignals", "PairClassifier",
            "SameStoryModel", "SameStoryTrees",
-           "StoryClusterer", "Storyline", "ages", "article_signals", "average_linkage", "bridge_components",
+           "StoryClusterer", "StoryIds", "StoryTracker", "Storyline", "ages", "article_signals", "average_linkage", "bridge_components",
            "candidate_pairs", "crawl_pair_sets", "describe_storylines", "entity_matrix", "entity_terms", "fit_same_story_model",
-           "knn_graph", "nearest_neighbours", "pair_features", "rare_term_matrix", "story_pairs", "support_signal"]
+           "knn_graph", "name_groups", "nearest_neighbours", "pair_features", "rare_term_matrix", "story_pairs", "support_signal"]

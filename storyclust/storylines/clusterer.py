@@ -199,6 +199,14 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         again: an :class:`~storyclust.ArticleEmbeddings` from ``embedder.embed_articles(X)`` (its
         headline vectors are used too), or an array with one article vector per row, in ``X``'s order.
         """
+        articles, vectors = self._fit_labels(X, embeddings)
+        with _timed(self.timings_, "describe"):
+            self.storylines_ = describe_storylines(articles, self.labels_, vectors) if articles is not None else []
+        self.articles_ = articles
+        return self
+
+    def _fit_labels(self, X, embeddings=None):
+        """``fit`` up to the labels (no storyline descriptions): the articles (or None) and their unit vectors."""
         self._check_params()
         self.timings_ = timings = {}
         articles, vectors, headlines, linkage = self._inputs(X, timings, fitting=True, embeddings=embeddings)
@@ -217,10 +225,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
                 labels[order], probs[order] = self._fit_hdbscan(vectors[order], order)
         self.labels_ = _canonical_labels(labels, articles)
         self.probabilities_ = probs
-        with _timed(timings, "describe"):
-            self.storylines_ = describe_storylines(articles, self.labels_, vectors) if articles is not None else []
-        self.articles_ = articles
-        return self
+        return articles, vectors
 
     def storyline_info(self):
         """A pandas DataFrame with one row per storyline, largest first (and ``storyline=-1``, the articles in none):
@@ -432,7 +437,7 @@ def _given_embeddings(embeddings, n: int, embedder):
     a bare array of article vectors is returned as an object with ``vectors`` (and no headline vectors)."""
     from ..embeddings import ArticleEmbeddings
 
-    if isinstance(embeddings, ArticleEmbeddings):
+    if isinstance(embeddings, ArticleEmbeddings) or hasattr(embeddings, "headline_vectors"):
         got = embeddings
     else:
         vectors = np.asarray(embeddings, dtype=np.float32)
