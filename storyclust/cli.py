@@ -166,7 +166,7 @@ def cmd_track(args):
     elif args.input is None:
         raise StoryclustError(f"no tracker state in {state} to export; track an input first")
     else:
-        tracker = StoryTracker(dormant_after=timedelta(days=30 if args.dormant_days is None else args.dormant_days),
+        tracker = StoryTracker(dormant_after=timedelta(days=60 if args.dormant_days is None else args.dormant_days),
                                threshold=args.threshold, embedder=embedder,
                                show_progress=False if args.quiet else None)
     if args.input is not None:
@@ -389,7 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=int, help="feed the input in batches of this many articles, in order "
                                                   "(default: the whole input is one batch)")
     t.add_argument("--dormant-days", type=float, help="days without a new article after which a storyline goes "
-                                                      "dormant (default 30)")
+                                                      "dormant (default 60)")
     t.add_argument("--now", help="when this input arrived (ISO 8601, e.g. \"$(date -Iseconds)\"): the time of its "
                                  "undated articles (default: the latest date seen)")
     t.add_argument("--threshold", type=float, default=0.5,

@@ -6,11 +6,13 @@ from .metrics import (bcubed, clustering_scores, lookup_scores, mixed_groups, no
                       reliability_table, retrieval_scores, share_linked)
 from .damage import DAMAGE, damage
 from .pairs import cross_validated, linked_groups, pearson_by, translation_accuracy
-from .stream import Replay, daily_batches, growth_exponent, id_churn, random_batches, replay, windowed_bcubed
+from .stream import (Replay, daily_batches, growth_exponent, id_churn, moves_that_mend, random_batches, replay,
+                     windowed_bcubed)
 from .synthetic import storyline_vectors
 from .variants import crawl_mixture, one_per_story, without_dates, without_titles
 
-__all__ = ["DAMAGE", "Replay", "daily_batches", "growth_exponent", "id_churn", "random_batches", "replay",
+__all__ = ["DAMAGE", "Replay", "daily_batches", "growth_exponent", "id_churn", "moves_that_mend", "random_batches",
+           "replay",
            "windowed_bcubed", "bcubed", "clustering_scores", "crawl_mixture", "cross_validated", "damage", "linked_groups",
            "pearson_by", "translation_accuracy", "lookup_scores", "mixed_groups",
            "noise_as_singletons", "one_per_story", "reliability_table", "retrieval_scores", "share_linked", "storyline_vectors",

@@ -17,7 +17,8 @@ import numpy as np
 from ..documents import Article
 from .metrics import bcubed, noise_as_singletons
 
-__all__ = ["Replay", "daily_batches", "growth_exponent", "id_churn", "random_batches", "replay", "windowed_bcubed"]
+__all__ = ["Replay", "daily_batches", "growth_exponent", "id_churn", "moves_that_mend", "random_batches", "replay",
+           "windowed_bcubed"]
 
 
 def daily_batches(articles: Sequence[Article]) -> list[list[Article]]:
@@ -87,6 +88,28 @@ def id_churn(first: dict, final: dict, resolve) -> dict:
     joined = sum(final[i] is not None for i in alone)
     return {"churn": round(moved / max(len(given), 1), 3), "given_id": len(given),
             "joined_later": round(joined / max(len(alone), 1), 3), "first_alone": len(alone)}
+
+
+def moves_that_mend(first: dict, final: dict, gold: dict, resolve) -> float:
+    """Among articles whose storyline id changed (see :func:`id_churn`), the share that moved to a storyline
+    holding a larger share of their own event (``gold``: article id -> event) than the one they left.
+
+    >>> moves_that_mend({"a": 0, "b": 0, "c": 0}, {"a": 0, "b": 1, "c": 1}, {"a": "x", "b": "y", "c": "y"},
+    ...                 lambda s: s)
+    1.0
+    """
+    members: dict = {}
+    for i, s in final.items():
+        if s is not None:
+            members.setdefault(s, []).append(i)
+
+    def share(story, i):
+        m = members.get(story, [])
+        return sum(gold[j] == gold[i] for j in m if j != i) / max(len(m) - (i in m), 1)
+
+    moved = [i for i, s in first.items() if s is not None and resolve(s) != final[i]]
+    mended = sum(final[i] is not None and share(final[i], i) > share(resolve(first[i]), i) for i in moved)
+    return round(mended / max(len(moved), 1), 3)
 
 
 def windowed_bcubed(gold, pred, days: Sequence[float], window: float = 7.0) -> float:

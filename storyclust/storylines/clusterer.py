@@ -205,9 +205,13 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         self.articles_ = articles
         return self
 
-    def _fit_labels(self, X, embeddings=None):
-        """``fit`` up to the labels (no storyline descriptions): the articles (or None) and their unit vectors."""
+    def _fit_labels(self, X, embeddings=None, corpus=None):
+        """``fit`` up to the labels (no storyline descriptions): the articles (or None) and their unit vectors.
+
+        ``corpus``: the term counts rare names are judged by (a stream's, for :class:`StoryTracker`).
+        """
         self._check_params()
+        self._corpus = corpus
         self.timings_ = timings = {}
         articles, vectors, headlines, linkage = self._inputs(X, timings, fitting=True, embeddings=embeddings)
         n = len(vectors)
@@ -383,7 +387,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         """Candidate pairs and signals of inputs already in canonical order, with this estimator's search settings."""
         return story_pairs(vectors, articles, self.n_neighbors, index=self.index, random_state=self.random_state,
                            nprobe=self.nprobe, show_progress=self.show_progress, names=names, headlines=headlines,
-                           support=support)
+                           support=support, corpus=getattr(self, "_corpus", None))
 
     def _fit_average(self, vectors, articles, order, headlines):
         n = len(vectors)

@@ -28,11 +28,12 @@ from typing import Sequence
 import numpy as np
 from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.preprocessing import normalize
 
 from ..documents import Article, guess_language, stop_words
 from ..errors import InputError
 
-__all__ = ["ages", "entity_terms", "entity_matrix", "rare_term_matrix"]
+__all__ = ["TermCounts", "ages", "entity_terms", "entity_matrix", "rare_term_matrix"]
 
 # A "rare" entity term is in at most this many input articles, and in at most this share of them
 # (in a handful of articles every shared term would count as rare).
@@ -47,6 +48,7 @@ _COMPOUND_MIN_TAIL = 4  # the shortest noun a compound may end in ("-land", "-ku
 _BARE_PLACE = frozenset({"in", "aus", "nach", "bei", "von", "bis", "gegen", "über", "durch", "nahe", "zwischen"})
 _SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+|\n+")
 _STRIP = "\"'“”„‚‘’«»()[]{}<>.,;:!?*|/\\–—-"
+_TEXT_CACHE = 65_536  # texts whose terms and ages are kept (about a tracker's window)
 
 
 def entity_terms(text: str, lang: str | None = None) -> list[str]:
@@ -61,6 +63,12 @@ def entity_terms(text: str, lang: str | None = None) -> list[str]:
     >>> entity_terms("Laut Agenturmeldungen sprach der Flüchtlings-Koordinator mit Mikl-Leitner in Greifswald.")
     ['mikl-leitner', 'greifswald']
     """
+    return list(_entity_terms(text, lang))
+
+
+@lru_cache(maxsize=_TEXT_CACHE)
+def _entity_terms(text: str, lang: str | None) -> tuple:
+    """:func:`entity_terms`, kept for the texts seen last: a tracker reads its window again at every batch."""
     stop = stop_words()
     german = (lang or guess_language(text)) == "de"
     terms = []
@@ -76,7 +84,7 @@ def entity_terms(text: str, lang: str | None = None) -> list[str]:
                 # a German noun takes an article; a place after a bare preposition ("in Köln") is a name
                 if not german or words[pos - 1] in _BARE_PLACE or not _german_noun(w.lower()):
                     terms.append(w.lower())
-    return terms
+    return tuple(terms)
 
 
 @lru_cache(maxsize=200_000)
@@ -107,17 +115,33 @@ def ages(text: str) -> set[str]:
     >>> sorted(ages("A 17-year-old was shot. John Doe, 35, was arrested; the 19-Jährige fled."))
     ['17', '19', '35']
     """
-    return {g for m in _AGE.finditer(text) for g in m.groups() if g}
+    return set(_ages(text))
 
 
-def entity_matrix(articles: Sequence[Article], terms: Sequence[Sequence[str]] | None = None) -> csr_matrix:
+@lru_cache(maxsize=_TEXT_CACHE)
+def _ages(text: str) -> frozenset:
+    return frozenset(g for m in _AGE.finditer(text) for g in m.groups() if g)
+
+
+def entity_matrix(articles: Sequence[Article], terms: Sequence[Sequence[str]] | None = None,
+                  corpus: "TermCounts | None" = None) -> csr_matrix:
     """One L2-normalised row of entity-term TF-IDF weights per article (title and cleaned text).
 
     ``terms``: each article's :func:`entity_terms`, when already extracted.
-    Rows of articles without entity terms are all zero.
+    Rows of articles without entity terms are all zero. ``corpus``: the
+    document frequencies to weight by (default: those of ``articles``).
     """
     if terms is None:
         terms = [entity_terms(a.cleaned.full, a.language) for a in articles]
+    if corpus is not None:
+        vocab = sorted({t for ts in terms for t in ts})
+        if not vocab:
+            return csr_matrix((len(terms), 1), dtype=np.float32)
+        tf = CountVectorizer(analyzer=_given, vocabulary=vocab, dtype=np.float32).transform(terms).tocsr()
+        tf.data = 1.0 + np.log(tf.data)  # sublinear, as below
+        df = np.array([max(corpus.counts.get(t, 0), 1) for t in vocab], dtype=np.float32)
+        idf = np.log((1.0 + max(corpus.n_documents, len(terms))) / (1.0 + df)) + 1.0  # scikit-learn's smooth idf
+        return normalize(tf.multiply(idf[None, :]).tocsr().astype(np.float32))
     vec = TfidfVectorizer(analyzer=_given, sublinear_tf=True, dtype=np.float32)
     try:
         return vec.fit_transform(terms).tocsr()
@@ -126,13 +150,15 @@ def entity_matrix(articles: Sequence[Article], terms: Sequence[Sequence[str]] | 
 
 
 def rare_term_matrix(terms: Sequence[Sequence[str]], max_articles: int = RARE_MAX_ARTICLES,
-                     max_share: float = RARE_MAX_SHARE) -> csr_matrix:
+                     max_share: float = RARE_MAX_SHARE, corpus: "TermCounts | None" = None) -> csr_matrix:
     """Which rare terms each article has (0/1), a rare term being one at most ``max_articles`` articles have
     and at most ``max_share`` of them.
 
     The product of two rows counts the rare terms two articles share. A term
     in one article only is never shared, so fewer than ``2 / max_share``
-    articles (200 by default) have no rare terms.
+    articles (200 by default) have no rare terms. ``corpus``: judge rarity
+    by these counts (the articles of a stream so far) instead of ``terms``
+    alone, so that a small batch of a large stream has rare names too.
 
     >>> m = rare_term_matrix([["smith", "ohio"], ["smith", "ohio"], ["ohio"]], max_articles=2, max_share=1.0)
     >>> int(m[0].multiply(m[1]).sum()), int(m[0].multiply(m[2]).sum())
@@ -142,6 +168,12 @@ def rare_term_matrix(terms: Sequence[Sequence[str]], max_articles: int = RARE_MA
         raise InputError(f"max_articles must be at least 1, got {max_articles}", field="max_articles")
     if not 0 < max_share <= 1:
         raise InputError(f"max_share must be in (0, 1], got {max_share}", field="max_share")
+    if corpus is not None:
+        limit = int(min(max_articles, max_share * corpus.n_documents))
+        rare = sorted({t for ts in terms for t in ts if corpus.counts.get(t, 0) <= limit})
+        if limit < 2 or not rare:
+            return csr_matrix((len(terms), 1), dtype=np.float32)
+        return CountVectorizer(analyzer=_given, binary=True, vocabulary=rare, dtype=np.float32).transform(terms).tocsr()
     limit = int(min(max_articles, max_share * len(terms)))
     if limit < 2:
         return csr_matrix((len(terms), 1), dtype=np.float32)
@@ -150,6 +182,32 @@ def rare_term_matrix(terms: Sequence[Sequence[str]], max_articles: int = RARE_MA
     except ValueError:  # no term at all, or none rare enough
         return csr_matrix((len(terms), 1), dtype=np.float32)
     return m.tocsr()
+
+
+class TermCounts:
+    """In how many articles of a stream each entity term appeared, for judging rarity beyond one batch.
+
+    Bounded: past ``max_terms`` terms, those seen once are dropped (a dropped
+    term only looks rarer, which it was).
+
+    >>> c = TermCounts()
+    >>> c.add([["smith", "ohio"], ["ohio", "ohio"]])
+    >>> c.counts["ohio"], c.n_documents
+    (2, 2)
+    """
+
+    def __init__(self, counts: dict | None = None, n_documents: int = 0, max_terms: int = 2_000_000):
+        self.counts: dict[str, int] = dict(counts or {})
+        self.n_documents = int(n_documents)
+        self.max_terms = max_terms
+
+    def add(self, terms: Sequence[Sequence[str]]) -> None:
+        for ts in terms:
+            for t in set(ts):
+                self.counts[t] = self.counts.get(t, 0) + 1
+        self.n_documents += len(terms)
+        if len(self.counts) > self.max_terms:
+            self.counts = {t: c for t, c in self.counts.items() if c > 1}
 
 
 def _given(terms):

@@ -61,7 +61,7 @@ from sklearn.preprocessing import MultiLabelBinarizer
 
 from ..documents import Article
 from ..errors import InputError
-from .entities import ages, entity_matrix, entity_terms, rare_term_matrix
+from .entities import TermCounts, ages, entity_matrix, entity_terms, rare_term_matrix
 from .knn_graph import candidate_pairs
 
 if TYPE_CHECKING:
@@ -141,13 +141,17 @@ class ArticleSignals:
     titled: np.ndarray | None = None
 
 
-def article_signals(articles: Sequence[Article], headlines: np.ndarray | None = None) -> ArticleSignals:
-    """Entity terms, rare names, dates, languages, sites and ages of ``articles``; ``headlines`` as given."""
+def article_signals(articles: Sequence[Article], headlines: np.ndarray | None = None,
+                    corpus: TermCounts | None = None) -> ArticleSignals:
+    """Entity terms, rare names, dates, languages, sites and ages of ``articles``; ``headlines`` as given.
+
+    ``corpus``: the term counts rare names are judged by (default: ``articles`` themselves).
+    """
     languages = [a.language for a in articles]
     terms = [entity_terms(a.cleaned.full, a.language) for a in articles]
     return ArticleSignals(
-        entities=entity_matrix(articles, terms=terms),
-        rare=rare_term_matrix(terms),
+        entities=entity_matrix(articles, terms=terms, corpus=corpus),
+        rare=rare_term_matrix(terms, corpus=corpus),
         days=np.array([a.date.timestamp() / 86400.0 if a.date else np.nan for a in articles]),
         languages=languages,
         sites=[a.site for a in articles],
@@ -262,8 +266,8 @@ def pair_features(rows: np.ndarray, cols: np.ndarray, vectors: np.ndarray, signa
 def story_pairs(vectors: np.ndarray, articles: Sequence[Article] | None = None, n_neighbors: int = 15,
                 index: str = "auto", random_state=None, nprobe: int = 16, show_progress: bool | None = None,
                 names: Sequence[str] | None = None, headlines: np.ndarray | None = None,
-                support: "SameStoryTrees | SameStoryModel | PairClassifier | None" = None
-                ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+                support: "SameStoryTrees | SameStoryModel | PairClassifier | None" = None,
+                corpus: TermCounts | None = None) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Candidate pairs and their signals ``names`` (default as in :func:`pair_features`), as ``StoryClusterer`` computes them.
 
     ``vectors`` are unit rows; ``articles`` (same order) add the entity, date,
@@ -271,7 +275,8 @@ def story_pairs(vectors: np.ndarray, articles: Sequence[Article] | None = None, 
     vectors (:attr:`ArticleEmbeddings.headline_vectors
     <storyclust.embeddings.ArticleEmbeddings.headline_vectors>`; default: ``vectors``).
     ``support``: the first-stage model for the ``support`` signal (needed
-    only when it is asked for). ``index``, ``nprobe``, ``random_state`` and
+    only when it is asked for). ``corpus``: the term counts rare names are
+    judged by (:func:`article_signals`). ``index``, ``nprobe``, ``random_state`` and
     ``show_progress`` go to the neighbour search. Returns ``(rows, cols, features)`` with ``rows < cols``.
     """
     search = dict(index=index, random_state=random_state, nprobe=nprobe, show_progress=show_progress)
@@ -279,7 +284,7 @@ def story_pairs(vectors: np.ndarray, articles: Sequence[Article] | None = None, 
     if articles is None:
         rows, cols = candidate_pairs(vectors, n_neighbors, **search)
         return rows, cols, pair_features(rows, cols, vectors, names=names, support=support)
-    signals = article_signals(articles, headlines)
+    signals = article_signals(articles, headlines, corpus)
     rows, cols = candidate_pairs(vectors, n_neighbors, signals.entities, **search)
     return rows, cols, pair_features(rows, cols, vectors, signals, names=names, support=support)
 

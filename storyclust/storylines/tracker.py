@@ -2,8 +2,9 @@
 
 Each :meth:`StoryTracker.update` embeds only the new articles, then groups the
 active window (the new articles and those of the storylines still active) as
-:class:`~storyclust.StoryClusterer` groups a whole input, and names the groups
-with the ids they had (:mod:`~storyclust.storylines.story_ids`). A storyline
+:class:`~storyclust.StoryClusterer` groups a whole input (a name is rare or
+common by the counts of the whole stream), and names the groups with the ids
+they had (:mod:`~storyclust.storylines.story_ids`). A storyline
 that hears nothing for ``dormant_after`` goes dormant: its articles leave the
 window and keep their id, so the cost of a batch depends on the window, not on
 how long the stream has run.
@@ -29,6 +30,7 @@ from ..documents import Article, as_articles, load_articles
 from ..documents.loading import parse_date
 from ..errors import InputError, ModelMismatchError
 from .describe import Storyline, describe_storylines
+from .entities import TermCounts, entity_terms
 from .model import SameStoryModel
 from .story_ids import StoryIds, name_groups
 from .trees import SameStoryTrees
@@ -58,14 +60,15 @@ class StoryTracker:
     two articles agree, by the same evidence and model as
     :class:`~storyclust.StoryClusterer` (vectors, headlines, names, numbers,
     dates, sites). When a new article joins two storylines, the older id
-    survives and the other maps to it; an article's id is the one
-    :meth:`story_id` gives now. Undated articles take the batch's arrival
-    time (``update(..., now=)``, default the latest date seen): arrival order
-    stands for time.
+    survives and the other maps to it (:meth:`resolve`); an article's id is
+    the one :meth:`story_id` gives now. Undated articles take the batch's
+    arrival time (``update(..., now=)``, default the latest date seen):
+    arrival order stands for time. Articles must carry ids (plain texts are
+    refused); one seen before is not added again.
 
     Parameters
     ----------
-    dormant_after : timedelta, default 30 days
+    dormant_after : timedelta, default 60 days
         A storyline (or lone article) with no article newer than this, counted
         back from the latest date seen, goes dormant: it leaves the window and
         nothing joins it any more.
@@ -98,7 +101,8 @@ class StoryTracker:
     0
     """
 
-    def __init__(self, *, dormant_after: timedelta = timedelta(days=30), max_active: int = 20_000, threshold: float = 0.5, n_neighbors: int = 15, model=None, embedder=None,
+    def __init__(self, *, dormant_after: timedelta = timedelta(days=60), max_active: int = 20_000,
+                 threshold: float = 0.5, n_neighbors: int = 15, model=None, embedder=None,
                  show_progress: bool | None = None):
         self.dormant_after = dormant_after
         self.max_active = max_active
@@ -111,6 +115,7 @@ class StoryTracker:
         self._story: dict[str, int | None] = {}  # every article seen -> its id when last grouped (resolve it)
         self._window: dict[str, _Tracked] = {}
         self._dormant: dict[int, Storyline] = {}
+        self._terms = TermCounts()  # entity terms over the whole stream: what makes a name rare
         self._clock = math.nan  # the latest time seen, in days since the epoch
         self._next_seq = 0
         self.timings_: dict[str, float] = {}  # seconds per stage of the last update
@@ -119,9 +124,9 @@ class StoryTracker:
     # ------------------------------------------------------------ checks
 
     def _check_params(self) -> None:
-        for name in ("dormant_after",):
-            if not isinstance(getattr(self, name), timedelta) or getattr(self, name) <= timedelta(0):
-                raise InputError(f"{name} must be a positive timedelta, got {getattr(self, name)!r}", field=name)
+        if not isinstance(self.dormant_after, timedelta) or self.dormant_after <= timedelta(0):
+            raise InputError(f"dormant_after must be a positive timedelta, got {self.dormant_after!r}",
+                             field="dormant_after")
         if not isinstance(self.max_active, (int, np.integer)) or self.max_active < 2:
             raise InputError(f"max_active must be an integer >= 2, got {self.max_active!r}", field="max_active")
         if self.model is not None and not isinstance(self.model, (SameStoryTrees, SameStoryModel)):
@@ -204,6 +209,7 @@ class StoryTracker:
                                               arrived if math.isnan(d) else float(d), self._next_seq)
                 self._next_seq += 1
                 self._story[a.id] = None
+            self._terms.add([entity_terms(a.cleaned.full, a.language) for a in new])
             start = time.perf_counter()
             self._regroup()
             self.timings_["group"] = time.perf_counter() - start
@@ -226,7 +232,8 @@ class StoryTracker:
         clus._fit_labels([self._window[i].article for i in ids],
                          embeddings=SimpleNamespace(vectors=self._vectors(ids),
                                                     headline_vectors=np.stack([self._window[i].headline
-                                                                               for i in ids])))
+                                                                               for i in ids])),
+                         corpus=self._terms)
         for i, s in zip(ids, name_groups([self._window[i].origin for i in ids], clus.labels_, self._ids)):
             self._story[i] = s
             if self._window[i].origin is None:
@@ -259,6 +266,11 @@ class StoryTracker:
                 self._dormant[key] = story
             for i in members:
                 del self._window[i]
+        # an article that moved out of a storyline now dormant no longer claims its id (dormant ids stay dormant)
+        retired = {key for kind, key in quiet if kind == "story"}
+        for t in self._window.values():
+            if t.origin is not None and self._ids.resolve(t.origin) in retired:
+                t.origin = None
 
     def _vectors(self, ids: list) -> np.ndarray:
         return np.stack([self._window[i].vector for i in ids])
@@ -286,7 +298,8 @@ class StoryTracker:
                  "story": list(self._story.items()),
                  "window": [{"article": t.article.to_dict(), "time": _nan_none(t.time), "seq": t.seq,
                              "origin": t.origin} for _, t in kept],
-                 "dormant": [s.to_dict() for s in self._dormant.values()]}
+                 "dormant": [s.to_dict() for s in self._dormant.values()],
+                 "terms": {"counts": self._terms.counts, "n_documents": self._terms.n_documents}}
         _write_json(path / f"{name}.json", state)
         meta = {"format": "storyclust-tracker", "format_version": FORMAT_VERSION, "state": name,
                 "embedder": self._embedder().fingerprint, "model": model_fingerprint(self.model),
@@ -333,6 +346,7 @@ class StoryTracker:
                 raise InputError("state files disagree; rebuild the state", where=str(path))
             tracker._window[i] = _Tracked(a, v, h, math.nan if w["time"] is None else w["time"], w["seq"], w["origin"])
         tracker._dormant = {d["story_id"]: _storyline(d) for d in state["dormant"]}
+        tracker._terms = TermCounts(state["terms"]["counts"], state["terms"]["n_documents"])
         return tracker
 
 
