@@ -189,7 +189,7 @@ def cmd_track(args):
                            + (f" ({u['seen']} seen before)" if u["seen"] else "")
                            + f", {u['in_storyline']} in a storyline, {plural(u['new_storylines'], 'new storyline')}; "
                            f"{u['active']} active; {seconds:.1f} s"
-                           + (f" ({_timings(tracker.timings_)[6:]})" if tracker.timings_ else ""))
+                           + (f" ({_timings(tracker.timings_).removeprefix('time: ')})" if tracker.timings_ else ""))
         tracker.save(state)
         _say(args, f"state saved to {state}")
     if args.export:
