@@ -69,6 +69,14 @@ def test_a_storyline_forms_when_a_second_report_arrives_and_keeps_its_id(gva_sli
     assert p >= 0.95 and f >= batch - 0.05  # as good as the batch clusterer, give or take reports past the quiet period
     # storylines formed when a later report arrived, not only within one day's batch
     assert sum(first[a.id] is None and final[a.id] is not None for a in arts) >= 3
+    # the current storylines are described: keywords, a headline from their articles, their dates
+    stories = tracker.storylines(dormant=True)
+    assert sorted(s.label for s in stories) == sorted(set(final.values()) - {None})
+    by_id = {a.id: a for a in arts}
+    for story in stories:
+        assert story.keywords and story.headline == by_id[story.representative].headline
+        assert story.start == min(by_id[i].date for i in story.article_ids)
+        assert all(final[i] == story.label for i in story.article_ids)
     # ids are stable: almost no article ends in another storyline than the one it was first given
     assert id_churn(first, final, tracker.resolve)["churn"] <= 0.1
     # the lone reports stay alone
