@@ -11,6 +11,7 @@ The pipeline, one subpackage per stage::
                 StoryTracker                            the same, online: batch by batch, stable storyline ids
     similarity  story_similarity                        one pair at a time: the probability of one story
     evaluation  bcubed, clustering_scores               scores against labeled data
+    engines     EmbedStep, ray_engine                   per-article steps here or on a Ray cluster
 """
 
 import importlib
@@ -32,7 +33,7 @@ _EXPORTS = {
     "story_similarity": "similarity",
     **dict.fromkeys(["StoryClusterer", "StoryTracker", "Storyline"], "storylines"),
 }
-_SUBPACKAGES = {"dedup", "documents", "embeddings", "evaluation", "index", "related", "report", "similarity",
+_SUBPACKAGES = {"dedup", "documents", "embeddings", "engines", "evaluation", "index", "related", "report", "similarity",
                 "storylines"}
 
 __all__ = [

@@ -92,7 +92,15 @@ def _storylines(args):
                           min_samples=args.min_samples, embedder=_embedder(args),
                           show_progress=False if args.quiet else None)
     _undated_note(args, arts)
-    clus.fit(arts)
+    embeddings = None
+    if args.engine == "ray":  # the embedding on a Ray cluster; the storylines and reprints here, as locally
+        from .engines.ray_engine import embed_articles
+
+        start = time.perf_counter()
+        embeddings = embed_articles(arts, args.model, address=args.address, cache=not args.no_cache,
+                                    cache_dir=args.cache_dir, show_progress=not args.quiet)
+        times["embed (ray)"] = time.perf_counter() - start
+    clus.fit(arts, embeddings=embeddings)
     times.update(clus.timings_)
     # reprints from the paragraph vectors the storylines were built from: nothing is embedded twice
     start = time.perf_counter()
@@ -368,6 +376,11 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--threshold", type=float, default=0.5,
                         help="average same-story probability at which groups merge (default 0.5)")
         sp.add_argument("--min-samples", type=int, default=2, help="HDBSCAN only: neighbours that make a core point")
+        sp.add_argument("--engine", choices=("local", "ray"), default="local",
+                        help="where the articles are embedded: this process (default) or a Ray cluster's actors "
+                             "(pip install 'storyclust[ray]'); the output is the same")
+        sp.add_argument("--address", help="with --engine ray: the cluster to join (default: a local Ray on this "
+                                          "machine's CPUs)")
 
     c = sub.add_parser("cluster", help="group articles into storylines")
     common(c)

@@ -220,12 +220,14 @@ def resolve_backend(model: str | None, device: str = "cpu", precision: str = "au
 
 
 def usable_cpus() -> int:
-    """The CPUs this process may run on (its affinity mask, not the machine's count): BLAS threads beyond
-    them only contend."""
+    """The CPUs this process may run on (its affinity mask, not the machine's count; fewer when
+    ``OMP_NUM_THREADS`` says so, as Ray sets it for each worker): BLAS threads beyond them only contend."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cpus = max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - macOS, Windows
-        return os.cpu_count() or 1
+        cpus = os.cpu_count() or 1
+    omp = os.environ.get("OMP_NUM_THREADS", "")
+    return min(cpus, int(omp)) if omp.isdigit() and int(omp) > 0 else cpus
 
 
 def package_version(name: str) -> str:

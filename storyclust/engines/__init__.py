@@ -1,0 +1,7 @@
+"""Engines: where the per-article steps run. A step (``steps``) is a callable set up once that takes a batch of
+records and returns it with new columns; the local engine calls it in this process, ``ray_engine`` on a Ray
+cluster's actors. The global stages (storylines, duplicate groups) then run on the gathered columns."""
+
+from .steps import EmbedStep, embeddings_from_rows
+
+__all__ = ["EmbedStep", "embeddings_from_rows"]
