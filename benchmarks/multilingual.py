@@ -17,7 +17,6 @@ gold events is the last column. Agreement: StoryClusterer on ECB+ 36-45.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -27,11 +26,11 @@ from sklearn.metrics import roc_auc_score
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, Timer, markdown_table, parallel_news, parser, stsb_translations, write_results  # noqa: E402
 
-from storyclust import Article, Embedder, StoryClusterer, load_articles, story_similarity  # noqa: E402
+from storyclust import Embedder, StoryClusterer, load_articles, story_similarity  # noqa: E402
 from storyclust.embeddings import E5_MODEL  # noqa: E402
 from storyclust.embeddings.backends import usable_cpus  # noqa: E402
-from storyclust.evaluation import (cross_validated, linked_groups, pearson_by, reliability_table,  # noqa: E402
-                                   translation_accuracy)
+from storyclust.evaluation import (cross_validated, linked_groups, pearson_by, read_scored_pairs,  # noqa: E402
+                                   reliability_table, translation_accuracy)
 from storyclust.similarity import (E5_FEATURES, USE_FEATURES, article_evidence, fit_similarity_model,  # noqa: E402
                                    pair_signals, pool_pairs)
 
@@ -40,20 +39,6 @@ SHOWN = ("de", "de-en", "en", "es", "tr", "zh", "zh-en", "pl", "es-it", "fr", "i
 TARGETS = {"all": 0.80, "de": 0.75, "de-en": 0.80}
 SHARES = (1.0, 0.5)  # SemEval pairs, ECB+ tuning pairs: their weights in total
 NO_NAMES = tuple(f for f in USE_FEATURES if f not in ("names", "shared_names", "numbers"))
-
-
-def semeval(data: Path):
-    """SemEval-2022 Task 8 training pairs: the articles (each once), the pairs as indices, language keys, scores."""
-    rows = [json.loads(line) for line in open(data / "semeval2022_t8" / "train.jsonl", encoding="utf-8")]
-    articles: dict[str, Article] = {}
-    for r in rows:
-        for pid, text, lang in zip(r["pair_id"].split("_"), (r["text1"], r["text2"]), (r["lang1"], r["lang2"])):
-            articles.setdefault(pid, Article(pid, text, lang=lang))
-    index = {pid: k for k, pid in enumerate(articles)}
-    left = np.array([index[r["pair_id"].split("_")[0]] for r in rows])
-    right = np.array([index[r["pair_id"].split("_")[1]] for r in rows])
-    keys = [r["lang1"] if r["lang1"] == r["lang2"] else f"{r['lang1']}-{r['lang2']}" for r in rows]
-    return list(articles.values()), left, right, keys, np.array([r["overall"] for r in rows])
 
 
 def ecb_pairs(articles, use, e5):
@@ -74,7 +59,7 @@ def main():
     use, e5 = Embedder(), Embedder(E5_MODEL)
 
     # ------------------------------------------------------------ SemEval pairs, ECB+ pairs
-    articles, left, right, keys, overall = semeval(data)
+    articles, left, right, keys, overall = read_scored_pairs(data / "semeval2022_t8" / "train.jsonl")
     similar, same = 4.0 - overall, overall <= 2.0
     groups = linked_groups(left, right)
     signals = pair_signals(article_evidence(articles, use, e5), left, right)
@@ -111,7 +96,7 @@ def main():
         r = pearson_by(score, similar, keys)
         rows.append({"score": name, **{k: r[k] for k in ("all", *shown)},
                      "ECB+ 36–45 AUC": roc_auc_score(report_same, ecb_cols[name])})
-    count = {"score": "pairs", "all": len(keys), **{k: keys.count(k) for k in shown},
+    count = {"score": "pairs", "all": len(keys), **{k: int((keys == k).sum()) for k in shown},
              "ECB+ 36–45 AUC": len(report_same)}
     semeval_table = markdown_table([count] + rows, ["score", "all", *shown, "ECB+ 36–45 AUC"])
     print(semeval_table, flush=True)

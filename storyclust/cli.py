@@ -165,7 +165,7 @@ def cmd_track(args):
         raise StoryclustError("give an input to track, or --export OUT.jsonl to write the state's assignments")
     if args.input is not None and args.output is None:
         raise StoryclustError("give -o OUT.jsonl for the input's storyline ids")
-    embedder = _embedder(args)
+    embedder = _embedder(args) if args.input is not None else None  # an export reads the state only
     if (state / "tracker.json").exists():
         tracker = StoryTracker.load(state, embedder=embedder, show_progress=False if args.quiet else None)
         _say(args, f"storyclust: {len(tracker)} articles tracked in {state}, {tracker.n_active} active")

@@ -1,6 +1,5 @@
 """story_similarity: one pair at a time, German and across languages, calibrated, in agreement with the clusterer."""
 
-import json
 import sys
 
 import numpy as np
@@ -10,7 +9,7 @@ from scipy.stats import spearmanr
 
 from storyclust import Article, InputError, StoryClusterer, StoryIndex, find_related, story_similarity
 from storyclust.embeddings import E5_MODEL
-from storyclust.evaluation import linked_groups, pearson_by
+from storyclust.evaluation import linked_groups, pearson_by, read_scored_pairs
 from storyclust.similarity import (FEATURES, USE_FEATURES, SimilarityTrees, article_evidence, default_model,
                                    fit_similarity_model, pair_signals)
 
@@ -82,16 +81,7 @@ def semeval():
     path = DATA / "semeval2022_t8" / "train.jsonl"
     if not path.exists():
         pytest.skip(f"{path} not found")
-    rows = [json.loads(line) for line in path.open(encoding="utf-8")]
-    articles = {}
-    for r in rows:
-        for pid, text, lang in zip(r["pair_id"].split("_"), (r["text1"], r["text2"]), (r["lang1"], r["lang2"])):
-            articles.setdefault(pid, Article(pid, text, lang=lang))
-    index = {pid: k for k, pid in enumerate(articles)}
-    left = np.array([index[r["pair_id"].split("_")[0]] for r in rows])
-    right = np.array([index[r["pair_id"].split("_")[1]] for r in rows])
-    keys = np.array([r["lang1"] if r["lang1"] == r["lang2"] else f"{r['lang1']}-{r['lang2']}" for r in rows])
-    return list(articles.values()), left, right, keys, np.array([r["overall"] for r in rows])
+    return read_scored_pairs(path)
 
 
 def test_german_pairs_held_out_from_fitting_follow_the_annotators(semeval, embedder):

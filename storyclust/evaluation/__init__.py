@@ -5,7 +5,7 @@ synthetic storylines (the last stage)."""
 from .metrics import (bcubed, clustering_scores, lookup_scores, mixed_groups, noise_as_singletons,
                       reliability_table, retrieval_scores, share_linked)
 from .damage import DAMAGE, damage
-from .pairs import cross_validated, linked_groups, pearson_by, translation_accuracy
+from .pairs import cross_validated, linked_groups, pearson_by, read_scored_pairs, translation_accuracy
 from .stream import (Replay, daily_batches, growth_exponent, id_churn, moves_that_mend, random_batches, replay,
                      windowed_bcubed)
 from .synthetic import storyline_vectors
@@ -14,6 +14,6 @@ from .variants import crawl_mixture, one_per_story, without_dates, without_title
 __all__ = ["DAMAGE", "Replay", "daily_batches", "growth_exponent", "id_churn", "moves_that_mend", "random_batches",
            "replay",
            "windowed_bcubed", "bcubed", "clustering_scores", "crawl_mixture", "cross_validated", "damage", "linked_groups",
-           "pearson_by", "translation_accuracy", "lookup_scores", "mixed_groups",
+           "pearson_by", "read_scored_pairs", "translation_accuracy", "lookup_scores", "mixed_groups",
            "noise_as_singletons", "one_per_story", "reliability_table", "retrieval_scores", "share_linked", "storyline_vectors",
            "without_dates", "without_titles"]

@@ -1,4 +1,5 @@
-"""Scores for pair models: folds that keep linked pairs together, correlations per group, translation retrieval."""
+"""Scores for pair models: labelled article pairs read, folds that keep linked pairs together, correlations per
+group, translation retrieval."""
 
 from __future__ import annotations
 
@@ -6,7 +7,28 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["cross_validated", "linked_groups", "pearson_by", "translation_accuracy"]
+__all__ = ["cross_validated", "linked_groups", "pearson_by", "read_scored_pairs", "translation_accuracy"]
+
+
+def read_scored_pairs(path) -> tuple[list, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Article pairs scored by people, in SemEval-2022 Task 8's JSONL (``pair_id`` "left_right", ``text1``,
+    ``text2``, ``lang1``, ``lang2``, ``overall``): the articles (each once), each pair's left and right article
+    index, its language key ("de", "de-en") and its score."""
+    import json
+
+    from ..documents import Article
+
+    with open(path, encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh]
+    articles: dict = {}
+    for r in rows:
+        for pid, text, lang in zip(r["pair_id"].split("_"), (r["text1"], r["text2"]), (r["lang1"], r["lang2"])):
+            articles.setdefault(pid, Article(pid, text, lang=lang))
+    index = {pid: k for k, pid in enumerate(articles)}
+    left = np.array([index[r["pair_id"].split("_")[0]] for r in rows])
+    right = np.array([index[r["pair_id"].split("_")[1]] for r in rows])
+    keys = np.array([r["lang1"] if r["lang1"] == r["lang2"] else f"{r['lang1']}-{r['lang2']}" for r in rows])
+    return list(articles.values()), left, right, keys, np.array([r["overall"] for r in rows])
 
 
 def linked_groups(left_ids: Sequence, right_ids: Sequence) -> np.ndarray:

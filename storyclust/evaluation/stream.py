@@ -8,6 +8,7 @@ the cost grows with the stream.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -145,8 +146,6 @@ def _rss_mb() -> float:
     """Resident memory of this process now, in MiB (0 where /proc is missing)."""
     try:
         with open("/proc/self/statm") as fh:
-            import os
-
             return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
     except (OSError, ValueError, IndexError):
         return 0.0

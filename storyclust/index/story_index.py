@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
-import tempfile
 import threading
 import uuid
 from dataclasses import dataclass
@@ -16,6 +14,7 @@ from typing import Sequence
 import faiss
 import numpy as np
 
+from .._files import write_atomically
 from ..errors import InputError, ModelMismatchError
 from .factory import EXACT_MAX, build_faiss_index, choose_factory
 from .terms import TermIndex, article_terms
@@ -358,8 +357,8 @@ class StoryIndex:
         index_name = f"index-{uuid.uuid4().hex}.faiss"  # never the file the current meta.json names
         headline_name = index_name.replace("index-", "headlines-", 1)
         if self._index is not None:
-            _atomic_write(path / index_name, faiss.serialize_index(self._index).tobytes())
-            _atomic_write(path / headline_name, faiss.serialize_index(self._headlines).tobytes())
+            write_atomically(path / index_name, faiss.serialize_index(self._index).tobytes())
+            write_atomically(path / headline_name, faiss.serialize_index(self._headlines).tobytes())
         rows = [self._rows[f] for f in sorted(self._rows)]
         meta = {
             "format": "storyclust-index",
@@ -375,7 +374,7 @@ class StoryIndex:
             "faiss_ids": sorted(self._rows),
             "rows": [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()} for r in rows],
         }
-        _atomic_write(path / "meta.json", json.dumps(meta, ensure_ascii=False).encode())
+        write_atomically(path / "meta.json", json.dumps(meta, ensure_ascii=False).encode())
         # only now are the files of earlier saves, and temporaries of interrupted ones, unused
         for old in [*path.glob("index-*.faiss"), *path.glob("headlines-*.faiss"), *path.glob(".*.tmp")]:
             if old.name not in (index_name, headline_name):
@@ -437,21 +436,3 @@ def _unit(x: np.ndarray) -> np.ndarray:
     n = np.linalg.norm(x, axis=1, keepdims=True)
     n[n == 0] = 1
     return np.ascontiguousarray(x / n)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dfd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)

@@ -211,7 +211,6 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         ``corpus``: the term counts rare names are judged by (a stream's, for :class:`StoryTracker`).
         """
         self._check_params()
-        self._corpus = corpus
         self.timings_ = timings = {}
         articles, vectors, headlines, linkage = self._inputs(X, timings, fitting=True, embeddings=embeddings)
         n = len(vectors)
@@ -224,7 +223,8 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
             if linkage == "average":
                 labels[order], probs[order] = self._fit_average(vectors[order],
                                                                 [articles[i] for i in order] if articles else None,
-                                                                order, None if headlines is None else headlines[order])
+                                                                order, None if headlines is None else headlines[order],
+                                                                corpus)
             elif n > self.min_samples:
                 labels[order], probs[order] = self._fit_hdbscan(vectors[order], order)
         self.labels_ = _canonical_labels(labels, articles)
@@ -383,17 +383,18 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
                 headlines = normalize(np.asarray(headlines, dtype=np.float32))
         return articles, vectors, headlines, linkage
 
-    def _story_pairs(self, vectors, articles, headlines, names, support=None):
+    def _story_pairs(self, vectors, articles, headlines, names, support=None, corpus=None):
         """Candidate pairs and signals of inputs already in canonical order, with this estimator's search settings."""
         return story_pairs(vectors, articles, self.n_neighbors, index=self.index, random_state=self.random_state,
                            nprobe=self.nprobe, show_progress=self.show_progress, names=names, headlines=headlines,
-                           support=support, corpus=getattr(self, "_corpus", None))
+                           support=support, corpus=corpus)
 
-    def _fit_average(self, vectors, articles, order, headlines):
+    def _fit_average(self, vectors, articles, order, headlines, corpus=None):
         n = len(vectors)
         model = self.model or SameStoryModel.default(with_text=articles is not None)
         with _timed(self.timings_, "pairs"):
-            rows, cols, features = self._story_pairs(vectors, articles, headlines, model.features, model.support)
+            rows, cols, features = self._story_pairs(vectors, articles, headlines, model.features, model.support,
+                                                     corpus)
             p = model.probability(features)
         self.n_components_ = connected_components(coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n)),
                                                   directed=False)[0]

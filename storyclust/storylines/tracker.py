@@ -13,9 +13,9 @@ how long the stream has run.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
-import os
 import time
 import uuid
 from dataclasses import dataclass, fields, is_dataclass
@@ -26,6 +26,7 @@ from typing import Iterable
 
 import numpy as np
 
+from .._files import write_atomically
 from ..documents import Article, as_articles, load_articles
 from ..documents.loading import parse_date
 from ..errors import InputError, ModelMismatchError
@@ -120,6 +121,7 @@ class StoryTracker:
         self._next_seq = 0
         self.timings_: dict[str, float] = {}  # seconds per stage of the last update
         self.last_update_: dict = {}  # what the last update did: new, seen, in_storyline, new_storylines, active
+        self._state_embedder: str | None = None  # the model a loaded state's vectors came from
 
     # ------------------------------------------------------------ checks
 
@@ -138,7 +140,15 @@ class StoryTracker:
             from ..embeddings import Embedder
 
             self.embedder = Embedder(show_progress=self.show_progress)
+            self._check_embedder()
         return self.embedder
+
+    def _check_embedder(self) -> None:
+        """A loaded state's vectors and this tracker's embedder must come from one model."""
+        made_by = self._state_embedder
+        if made_by is not None and self.embedder.fingerprint != made_by:
+            raise ModelMismatchError(f"the tracker state holds vectors from {made_by}, not "
+                                     f"{self.embedder.fingerprint}; pass that model as embedder=")
 
     # ------------------------------------------------------------ reading
 
@@ -251,7 +261,8 @@ class StoryTracker:
         cutoff = self._clock - self.dormant_after / timedelta(days=1)
         quiet = [u for u, (t, _) in recency.items() if t < cutoff]  # NaN (nothing dated yet) is never quiet
         size = len(self._window) - sum(len(units[u]) for u in quiet)
-        rest = sorted((u for u in units if u not in set(quiet)),
+        quiet_set = set(quiet)
+        rest = sorted((u for u in units if u not in quiet_set),
                       key=lambda u: (-math.inf if math.isnan(recency[u][0]) else recency[u][0], recency[u][1]))
         for u in rest:
             if size <= self.max_active:
@@ -288,11 +299,11 @@ class StoryTracker:
         name = f"state-{uuid.uuid4().hex}"
         kept = list(self._window.items())
         dim = self._embedder().dim
-        with open(path / f"{name}.npz", "wb") as fh:
-            np.savez(fh, ids=np.array([i for i, _ in kept], dtype=str),
-                     vectors=np.stack([t.vector for _, t in kept]) if kept else np.zeros((0, dim), np.float32),
-                     headlines=np.stack([t.headline for _, t in kept]) if kept else np.zeros((0, dim), np.float32))
-            _sync(fh)
+        arrays = io.BytesIO()
+        np.savez(arrays, ids=np.array([i for i, _ in kept], dtype=str),
+                 vectors=np.stack([t.vector for _, t in kept]) if kept else np.zeros((0, dim), np.float32),
+                 headlines=np.stack([t.headline for _, t in kept]) if kept else np.zeros((0, dim), np.float32))
+        write_atomically(path / f"{name}.npz", arrays.getvalue())
         state = {"clock": _nan_none(self._clock), "next_seq": self._next_seq,
                  "next_id": self._ids.next_id, "merged": [[k, v] for k, v in self._ids.merged.items()],
                  "story": list(self._story.items()),
@@ -300,15 +311,15 @@ class StoryTracker:
                              "origin": t.origin} for _, t in kept],
                  "dormant": [s.to_dict() for s in self._dormant.values()],
                  "terms": {"counts": self._terms.counts, "n_documents": self._terms.n_documents}}
-        _write_json(path / f"{name}.json", state)
+        write_atomically(path / f"{name}.json", json.dumps(state, ensure_ascii=False).encode())
         meta = {"format": "storyclust-tracker", "format_version": FORMAT_VERSION, "state": name,
                 "embedder": self._embedder().fingerprint, "model": model_fingerprint(self.model),
                 "params": {"dormant_after_days": self.dormant_after / timedelta(days=1),
                            "max_active": int(self.max_active), "threshold": self.threshold,
                            "n_neighbors": self.n_neighbors}}
-        _write_json(path / "tracker.json", meta)
+        write_atomically(path / "tracker.json", json.dumps(meta, ensure_ascii=False).encode())
         for p in path.iterdir():  # earlier states and temporaries of interrupted saves
-            if p.name.startswith(("state-", ".tracker.json.", ".state-")) and not p.name.startswith(name):
+            if p.name.startswith(("state-", ".tracker.json.", ".state-")) and name not in p.name:
                 p.unlink(missing_ok=True)
         return path
 
@@ -330,9 +341,9 @@ class StoryTracker:
         tracker = cls(dormant_after=timedelta(days=p["dormant_after_days"]), max_active=p["max_active"],
                       threshold=p["threshold"], n_neighbors=p["n_neighbors"], model=model, embedder=embedder,
                       show_progress=show_progress)
-        if tracker._embedder().fingerprint != meta["embedder"]:
-            raise ModelMismatchError(f"the state at {path} holds vectors from {meta['embedder']}, not "
-                                     f"{tracker.embedder.fingerprint}; pass that model as embedder=")
+        tracker._state_embedder = meta["embedder"]
+        if embedder is not None:  # the default model is checked when first needed: reading needs none
+            tracker._check_embedder()
         state = json.loads((path / f"{meta['state']}.json").read_text(encoding="utf-8"))
         with np.load(path / f"{meta['state']}.npz", allow_pickle=False) as z:
             ids, vectors, headlines = z["ids"].tolist(), z["vectors"], z["headlines"]
@@ -410,20 +421,3 @@ def _storyline(d: dict) -> Storyline:
                      datetime.fromisoformat(d["start"]) if d["start"] else None,
                      datetime.fromisoformat(d["end"]) if d["end"] else None,
                      d["representative"], tuple(d["sources"]), tuple(d["languages"]))
-
-
-def _sync(fh) -> None:
-    fh.flush()
-    os.fsync(fh.fileno())
-
-
-def _write_json(path: Path, data) -> None:
-    """``data`` as JSON at ``path``, written to a temporary beside it, synced and renamed into place."""
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False)
-            _sync(fh)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
