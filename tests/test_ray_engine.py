@@ -61,3 +61,80 @@ def test_a_ray_dataset_gets_story_ids_and_duplicates(ray_local, ecb_records, emb
     assert {r["id"]: r["duplicate_of"] for r in out} == {a.id: dups.duplicate_of.get(a.id) for a in arts}
     assert {r["id"]: r["duplicate_of"] for r in out}["reprint-of-" + rows[0]["id"]] == rows[0]["id"]
     assert all(r["text"] == next(x["text"] for x in rows if x["id"] == r["id"]) for r in out)
+
+
+def _damaged_copies(records, n=20):
+    """ECB+ records and, for the first ``n``, an OCR-damaged and an abridged copy (later in id order)."""
+    import random
+
+    from storyclust.evaluation.damage import damage
+
+    rng = random.Random(7)
+    rows = [{"id": r["doc_id"], "title": r["title"], "text": r["text"]} for r in records]
+    for r in rows[:n]:
+        for kind in ("ocr", "abridged"):
+            rows.append({"id": f"{r['id']}~{kind}", "title": r["title"], "text": damage(r["text"], kind, rng)})
+    return rows
+
+
+def test_sketches_made_elsewhere_give_the_same_decisions(ecb_records):
+    from storyclust.dedup import ArticleSketch, Deduplicator
+    from storyclust.errors import InputError
+
+    arts = load_articles(_damaged_copies(ecb_records[:80]))
+    sketches = [ArticleSketch.of(a) for a in arts]
+    here = find_duplicates(arts)
+    given = find_duplicates(arts, sketches=sketches)
+    assert given.duplicate_of == here.duplicate_of and len(here.groups) >= 15
+    with pytest.raises(InputError, match="sketches for"):
+        Deduplicator().check_all(arts, sketches=sketches[1:])
+    with pytest.raises(InputError, match="num_perm=64"):
+        Deduplicator(num_perm=64).check_all(arts, sketches=sketches)
+
+
+def test_the_prepared_embed_step_carries_cleaning_language_and_sketches(ecb_records):
+    from storyclust.dedup import ArticleSketch
+    from storyclust.engines import articles_from_rows, sketches_from_rows
+
+    rows = [{"id": r["doc_id"], "title": r["title"], "text": r["text"]} for r in ecb_records[:10]]
+    rows[0]["text"] = "Photo: Reuters\n\n" + rows[0]["text"]  # a line cleaning takes out
+    out = EmbedStep(cache=False, prepare=True)({k: [r[k] for r in rows] for k in ("id", "title", "text")})
+    made = [{k: out[k][i] for k in out} for i in range(len(rows))]
+    fresh = load_articles(rows)
+    adopted = articles_from_rows(made)
+    assert all("cleaned" in a.__dict__ and "language" in a.__dict__ for a in adopted)
+    assert [a.cleaned for a in adopted] == [a.cleaned for a in fresh]
+    assert [a.language for a in adopted] == [a.language for a in fresh]
+    assert any(r.reason == "caption" for r in adopted[0].cleaned.removed)
+    for got, want in zip(sketches_from_rows(made), [ArticleSketch.of(a) for a in fresh]):
+        assert got.digest == want.digest and got.words.size == want.words.size and got.chars.size == want.chars.size
+        assert np.array_equal(got.words.values, want.words.values)
+        assert np.array_equal(got.chars.values, want.chars.values)
+
+
+def test_cli_dedup_on_ray_writes_the_local_output(ray_local, ecb_records, tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in _damaged_copies(ecb_records[:60])), encoding="utf-8")
+    assert main(["dedup", str(path), "-o", str(tmp_path / "local.jsonl"), "-q"]) == 0
+    assert main(["dedup", str(path), "-o", str(tmp_path / "ray.jsonl"), "-q", "--engine", "ray"]) == 0
+    local = _lines(tmp_path / "local.jsonl")
+    assert _lines(tmp_path / "ray.jsonl") == local
+    assert sum(r["duplicate_of"] is not None for r in local) >= 30
+
+
+def test_a_ray_dataset_gets_duplicate_of(ray_local, ecb_records, embedder):
+    from storyclust.engines import ray_engine
+
+    rows = _damaged_copies(ecb_records[:40], n=10)
+    out = ray_engine.dedup(ray_local.data.from_items(rows[::-1])).take_all()
+    assert [r["id"] for r in out] == sorted(r["id"] for r in rows)
+    want = find_duplicates(load_articles(rows))
+    assert {r["id"]: r["duplicate_of"] for r in out} == want.duplicate_of
+    from storyclust.dedup import Deduplicator
+
+    kinds = {d.id: d.kind for d in Deduplicator().check_all(load_articles(rows))}
+    assert {r["id"]: r["duplicate_kind"] for r in out} == kinds and "exact" in kinds.values()
+    assert all(r["text"] == next(x["text"] for x in rows if x["id"] == r["id"]) for r in out)
+    semantic = ray_engine.dedup(ray_local.data.from_items(rows), semantic=True, cache=False).take_all()
+    local = find_duplicates(load_articles(rows), semantic=True, embedder=embedder)
+    assert {r["id"]: r["duplicate_of"] for r in semantic} == local.duplicate_of

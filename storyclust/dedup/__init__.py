@@ -7,9 +7,9 @@ collection); ``reuse`` reports paragraphs shared between articles.
 
 from .duplicates import DedupResult, DuplicateGroup, find_duplicates
 from .reuse import ParagraphReuse, find_paragraph_reuse
-from .signatures import Signature, containment_estimate, dedup_paragraphs, jaccard, signature
+from .signatures import ArticleSketch, Signature, containment_estimate, dedup_paragraphs, jaccard, signature
 from .stream import Decision, Deduplicator
 
-__all__ = ["Decision", "Deduplicator", "DedupResult", "DuplicateGroup", "ParagraphReuse", "Signature",
+__all__ = ["ArticleSketch", "Decision", "Deduplicator", "DedupResult", "DuplicateGroup", "ParagraphReuse", "Signature",
            "containment_estimate", "dedup_paragraphs", "find_duplicates", "find_paragraph_reuse", "jaccard",
            "signature"]

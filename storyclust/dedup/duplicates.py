@@ -66,13 +66,15 @@ class DedupResult:
 
 def find_duplicates(articles: Sequence[Article], *, threshold: float = 0.6, char_threshold: float = 0.65,
                     semantic: bool = False, min_shared: float = 0.7, min_length_ratio: float = 0.25,
-                    embedder=None, embeddings=None, show_progress: bool | None = None) -> DedupResult:
+                    embedder=None, embeddings=None, sketches=None,
+                    show_progress: bool | None = None) -> DedupResult:
     """Group exact and near-duplicate articles of a collection.
 
     The articles go through a :class:`~storyclust.dedup.Deduplicator` (see there
     for the four stages and the parameters; ``embeddings``, the articles'
     :class:`~storyclust.ArticleEmbeddings`, spares the semantic stage from
-    embedding their paragraphs again) from the earliest to the latest
+    embedding their paragraphs again, and ``sketches``, their
+    :class:`~storyclust.dedup.ArticleSketch`, from sketching them again) from the earliest to the latest
     (by date, undated last, then id). So each group's representative is its
     earliest article, and the groups do not depend on the input order. Each
     duplicate is linked to the representative it repeats.
@@ -88,7 +90,7 @@ def find_duplicates(articles: Sequence[Article], *, threshold: float = 0.6, char
     """
     dd = Deduplicator(threshold, char_threshold=char_threshold, semantic=semantic, min_shared=min_shared,
                       min_length_ratio=min_length_ratio, embedder=embedder, show_progress=show_progress)
-    decisions = {d.id: d for d in dd.check_all(articles, embeddings=embeddings)}
+    decisions = {d.id: d for d in dd.check_all(articles, embeddings=embeddings, sketches=sketches)}
     ids = list(decisions)
 
     result = DedupResult(duplicate_of={i: decisions[i].duplicate_of for i in ids})

@@ -25,16 +25,18 @@ baseline) on the same articles, in documents per second.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..documents import Article, normalize_for_hash, split_paragraphs
-from ..documents.cleaning import sanitize_text
+from ..documents.cleaning import normalize_paragraphs, sanitize_text
 
-__all__ = ["Signature", "signature", "article_signatures", "dedup_paragraphs", "shingle_hashes", "char_shingle_hashes", "jaccard",
+__all__ = ["ArticleSketch", "Signature", "signature", "article_signatures", "dedup_paragraphs", "shingle_hashes", "char_shingle_hashes", "jaccard",
            "containment_estimate"]
 
+_CHAR_N = 7  # character n-grams of the noise-robust signature
 _MASK32 = np.uint64(0xFFFFFFFF)
 _SHIFT = np.uint64(32)
 
@@ -249,6 +251,32 @@ def dedup_paragraphs(article: Article) -> list[str]:
     title is read only when the text is empty.
     """
     return split_paragraphs(sanitize_text(article.text)) or ([article.title] if article.title else [])
+
+
+@dataclass(frozen=True)
+class ArticleSketch:
+    """What the :class:`~storyclust.dedup.Deduplicator` reads of an article: a digest of its normalised text
+    (exact copies), its word 5-gram and its character 7-gram signatures (:func:`article_signatures`).
+
+    Made per article, so it can be made anywhere (``storyclust.engines`` makes it on a Ray cluster's
+    workers) and passed to :meth:`~storyclust.dedup.Deduplicator.check` as ``sketches=``.
+
+    >>> from storyclust import Article
+    >>> k = ArticleSketch.of(Article("a", "The council approved the new budget on Monday after a debate."))
+    >>> len(k.digest), k.words.values.size, k.chars.values.size
+    (16, 128, 128)
+    """
+
+    digest: bytes
+    words: Signature
+    chars: Signature
+
+    @classmethod
+    def of(cls, article: Article, num_perm: int = 128) -> "ArticleSketch":
+        norm = normalize_paragraphs(dedup_paragraphs(article))
+        digest = hashlib.blake2b(" ".join(norm).encode(), digest_size=16).digest()
+        words, chars = article_signatures(norm, num_perm, n=_CHAR_N, normalized=True)
+        return cls(digest, words, chars)
 
 
 def jaccard(a: Signature, b: Signature) -> float:

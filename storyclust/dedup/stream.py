@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import uuid
@@ -14,16 +13,14 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..documents import Article, load_articles
-from ..documents.cleaning import normalize_paragraphs
 from ..errors import InputError, ModelMismatchError
 from .alignment import ParagraphIndex, aligned_share, earlier_near
 from .bands import BandIndex
-from .signatures import Signature, article_signatures, containment_estimate, dedup_paragraphs
+from .signatures import ArticleSketch, Signature, containment_estimate
 
 __all__ = ["Deduplicator", "Decision"]
 
 FORMAT_VERSION = 2
-_CHAR_N = 7          # character n-grams of the noise-robust sketch
 _CHAR_ROWS = 3       # values per band of the character signature: candidates from Jaccard ≈ 0.3 up
 _CHAR_MIN = 200      # character 7-grams the shorter text needs for the character stage to count
 _UNIT_MIN_WORDS = 8   # paragraphs the semantic stage aligns: shorter ones are headlines, bylines, datelines
@@ -180,6 +177,7 @@ class Deduplicator:
         self._char_sizes: list[int] = []
         self._paragraphs: ParagraphIndex | None = None  # made when the first vectors come
         self._given: dict[str, np.ndarray] = {}         # paragraph vectors passed in, by id
+        self._given_sketches: dict[str, ArticleSketch] = {}  # sketches passed in, by id
         self._seen: set[str] = set()
 
     def __len__(self) -> int:
@@ -198,19 +196,23 @@ class Deduplicator:
 
     # ------------------------------------------------------------ checking
 
-    def check(self, articles: Iterable[Article], *, embeddings=None) -> list[Decision]:
+    def check(self, articles: Iterable[Article], *, embeddings=None, sketches=None) -> list[Decision]:
         """Decide a batch of articles in order; kept ones join the state.
 
         ``embeddings``: the :class:`~storyclust.ArticleEmbeddings` of these
         articles (same order), whose paragraph vectors the semantic stage
-        then uses instead of embedding.
+        then uses instead of embedding. ``sketches``: their
+        :class:`~storyclust.dedup.ArticleSketch` (same order), made elsewhere
+        (on a Ray cluster's workers), used instead of sketching them here.
         """
         given = _unique_articles(articles)  # the whole batch is validated before any state changes
         self._take_embeddings(given, embeddings)
+        self._take_sketches(given, sketches)
         try:
             return self._decide(given)
         finally:
             self._given.clear()
+            self._given_sketches.clear()
 
     def _decide(self, given: list) -> list[Decision]:
         """Already-seen ids are reported as such; the others are checked."""
@@ -221,7 +223,7 @@ class Deduplicator:
 
     def _check_new(self, batch: list) -> list[Decision]:
         """:meth:`check` for articles whose ids were never seen."""
-        views = [_View.of(a, self.num_perm) for a in batch]
+        views = [self._given_sketches.pop(a.id, None) or ArticleSketch.of(a, self.num_perm) for a in batch]
         units = self._units(batch) if self.semantic else None
 
         # pass 1: candidates of each article among the kept ones and the earlier ones in this batch, from
@@ -229,7 +231,7 @@ class Deduplicator:
         # batch article -1-key
         local, local_chars = (BandIndex(b.bands, b.rows) for b in (self._bands, self._char_bands))
         # a text too short for the character stage stays out of its LSH (templated briefs would share buckets)
-        keys = [(self._bands.keys(v.sig.values),
+        keys = [(self._bands.keys(v.words.values),
                  self._char_bands.keys(v.chars.values) if v.chars.size >= _CHAR_MIN else []) for v in views]
         cands: list[list[tuple[int, float, float]]] = []  # (key, word containment, character containment)
         # per article and paragraph: the kept rows, and the earlier articles of this batch, with a near-identical
@@ -245,7 +247,7 @@ class Deduplicator:
             scored = []
             for k in sorted(found | semantic):
                 other = self._view(k, views)
-                w, c = self._score(v.sig, other.sig), self._score(v.chars, other.chars, _CHAR_MIN)
+                w, c = self._score(v.words, other.words), self._score(v.chars, other.chars, _CHAR_MIN)
                 if w >= self.threshold or c >= self.char_threshold or k in semantic:
                     scored.append((k, w, c))
             cands.append(scored)
@@ -285,20 +287,22 @@ class Deduplicator:
                 out.append(Decision(a, self._ids[row], "near", round(score, 4), stage))
         return out
 
-    def check_all(self, articles: Iterable[Article], *, embeddings=None) -> list[Decision]:
+    def check_all(self, articles: Iterable[Article], *, embeddings=None, sketches=None) -> list[Decision]:
         """Decide a whole collection, earliest first: each group keeps its earliest article.
 
         The articles are checked by date (undated last, then id), so the kept
         ones do not depend on the input order; the decisions come back in
         input order. :func:`~storyclust.find_duplicates` and ``storyclust
-        dedup`` decide this way. ``embeddings``: as in :meth:`check`.
+        dedup`` decide this way. ``embeddings``, ``sketches``: as in :meth:`check`.
         """
         articles = _unique_articles(articles)  # across batches a repeated id would pass as already seen
         self._take_embeddings(articles, embeddings)
+        self._take_sketches(articles, sketches)
         try:
             decided = {d.id: d for d in self._stream(sorted(articles, key=lambda a: a.chronological_key))}
         finally:
             self._given.clear()
+            self._given_sketches.clear()
         return [decided[a.id] for a in articles]
 
     def dedup(self, articles: Iterable, *, keep: str = "all", batch_size: int = 512) -> Iterator:
@@ -327,12 +331,12 @@ class Deduplicator:
 
     # ------------------------------------------------------------ internals
 
-    def _view(self, key: int, views: list) -> "_View":
+    def _view(self, key: int, views: list) -> ArticleSketch:
         """The batch article ``-1 - key``, or what the state holds of row ``key``."""
         if key < 0:
             return views[-1 - key]
-        return _View(b"", Signature(self._sigs[key], self._sizes[key]),
-                     Signature(self._char_sigs[key], self._char_sizes[key]))
+        return ArticleSketch(b"", Signature(self._sigs[key], self._sizes[key]),
+                             Signature(self._char_sigs[key], self._char_sizes[key]))
 
     def _score(self, a: Signature, b: Signature, min_size: int = 0) -> float:
         small, large = sorted((a.size, b.size))
@@ -340,13 +344,13 @@ class Deduplicator:
             return 0.0
         return containment_estimate(a, b)
 
-    def _keep(self, a: Article, v: "_View", keys: tuple, units: np.ndarray | None) -> int:
+    def _keep(self, a: Article, v: ArticleSketch, keys: tuple, units: np.ndarray | None) -> int:
         row = len(self._ids)
         self._ids.append(a.id)
         self._digests.setdefault(v.digest, row)
         self._row_digests.append(v.digest)
-        self._sigs.append(v.sig.values)
-        self._sizes.append(v.sig.size)
+        self._sigs.append(v.words.values)
+        self._sizes.append(v.words.size)
         self._char_sigs.append(v.chars.values)
         self._char_sizes.append(v.chars.size)
         self._bands.add(row, keys=keys[0])
@@ -374,6 +378,20 @@ class Deduplicator:
             texts, vecs = embeddings.chunks(i)
             keep = _unit_positions(a, texts)
             self._given[a.id] = vecs[keep]
+
+    def _take_sketches(self, articles: list, sketches) -> None:
+        """Keep the given :class:`ArticleSketch` of ``articles`` (in order) for the lexical and character stages."""
+        if sketches is None:
+            return
+        sketches = list(sketches)
+        if len(sketches) != len(articles):
+            raise InputError(f"{len(sketches)} sketches for {len(articles)} articles; pass the sketches of these "
+                             "articles, in order", field="sketches")
+        for a, k in zip(articles, sketches):
+            if not isinstance(k, ArticleSketch) or k.words.values.size != self.num_perm:
+                raise InputError(f"expected an ArticleSketch of num_perm={self.num_perm} "
+                                 "(ArticleSketch.of(article, num_perm))", where=f"id {a.id!r}", field="sketches")
+            self._given_sketches[a.id] = k
 
     def _units(self, batch: list) -> list[np.ndarray]:
         """The unit vectors of each article's first paragraphs: given, or embedded in one call."""
@@ -485,23 +503,6 @@ class Deduplicator:
             d._paragraphs = ParagraphIndex.from_arrays(units.shape[1], units, unit_rows)
         d._seen = set(meta["seen"])
         return d
-
-
-@dataclass(frozen=True)
-class _View:
-    """What the deduplicator reads of an article."""
-
-    digest: bytes
-    sig: Signature
-    chars: Signature
-
-    @classmethod
-    def of(cls, a: Article, num_perm: int) -> "_View":
-        paras = dedup_paragraphs(a)
-        norm = normalize_paragraphs(paras)
-        digest = hashlib.blake2b(" ".join(norm).encode(), digest_size=16).digest()
-        words, chars = article_signatures(norm, num_perm, n=_CHAR_N, normalized=True)
-        return cls(digest, words, chars)
 
 
 def _unit_positions(article: Article, chunks: list[str]) -> list[int]:

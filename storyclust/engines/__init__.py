@@ -2,6 +2,6 @@
 records and returns it with new columns; the local engine calls it in this process, ``ray_engine`` on a Ray
 cluster's actors. The global stages (storylines, duplicate groups) then run on the gathered columns."""
 
-from .steps import EmbedStep, embeddings_from_rows
+from .steps import EmbedStep, SketchStep, articles_from_rows, embeddings_from_rows, sketches_from_rows
 
-__all__ = ["EmbedStep", "embeddings_from_rows"]
+__all__ = ["EmbedStep", "SketchStep", "articles_from_rows", "embeddings_from_rows", "sketches_from_rows"]
