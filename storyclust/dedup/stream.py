@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import io
 import json
-import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +12,7 @@ from typing import Iterable, Iterator
 import numpy as np
 from tqdm.auto import tqdm
 
+from .._files import write_atomically
 from ..documents import Article, load_articles
 from ..errors import InputError, ModelMismatchError
 from .alignment import ParagraphIndex, aligned_share, earlier_near
@@ -440,31 +441,27 @@ class Deduplicator:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         name = f"state-{uuid.uuid4().hex}.npz"
+
         def stack(rows):
             return np.stack(rows) if rows else np.zeros((0, self.num_perm), dtype=np.uint32)
 
-        with open(path / name, "wb") as fh:
-            digests = np.frombuffer(b"".join(self._row_digests), dtype=np.uint8).reshape(-1, 16)
-            units, unit_rows = self._paragraphs.arrays() if self._paragraphs else (np.zeros((0, 0)), np.zeros(0))
-            np.savez(fh, sigs=stack(self._sigs), sizes=np.asarray(self._sizes, dtype=np.int64),
-                     char_sigs=stack(self._char_sigs), char_sizes=np.asarray(self._char_sizes, dtype=np.int64),
-                     digests=digests, units=units.astype(np.float32), unit_rows=unit_rows.astype(np.int64))
-            fh.flush()
-            os.fsync(fh.fileno())
+        digests = np.frombuffer(b"".join(self._row_digests), dtype=np.uint8).reshape(-1, 16)
+        units, unit_rows = self._paragraphs.arrays() if self._paragraphs else (np.zeros((0, 0)), np.zeros(0))
+        arrays = io.BytesIO()
+        np.savez(arrays, sigs=stack(self._sigs), sizes=np.asarray(self._sizes, dtype=np.int64),
+                 char_sigs=stack(self._char_sigs), char_sizes=np.asarray(self._char_sizes, dtype=np.int64),
+                 digests=digests, units=units.astype(np.float32), unit_rows=unit_rows.astype(np.int64))
+        write_atomically(path / name, arrays.getvalue())
         meta = {"format_version": FORMAT_VERSION, "state": name, "ids": self._ids,
                 "seen": sorted(self._seen),
                 "params": {"threshold": self.threshold, "char_threshold": self.char_threshold,
                            "semantic": self.semantic, "min_shared": self.min_shared,
                            "min_length_ratio": self.min_length_ratio, "num_perm": self.num_perm},
                 "embedder": getattr(self.embedder, "fingerprint", None)}
-        tmp = path / f".dedup.json.{uuid.uuid4().hex}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(meta, fh, ensure_ascii=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path / "dedup.json")
+        write_atomically(path / "dedup.json", json.dumps(meta, ensure_ascii=False).encode())
         for p in path.iterdir():  # earlier states and temporaries of interrupted saves
-            if p.name != name and (p.name.startswith("state-") or p.name.startswith(".dedup.json.")):
+            if p.name != name and (p.name.startswith("state-") or p.name.startswith(".dedup.json.")
+                                   or p.name.startswith(".state-")):
                 p.unlink(missing_ok=True)
         return path
 

@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
-from typing import NamedTuple, Sequence
+from typing import TYPE_CHECKING, NamedTuple, Sequence
 
 from ..documents import Article
 from ..errors import StoryclustError
 from .steps import _COLUMNS, EmbedStep, _adopt, SketchStep, articles_from_rows, embeddings_from_rows, sketches_from_rows
+
+if TYPE_CHECKING:
+    from ..dedup import ArticleSketch
+    from ..embeddings import ArticleEmbeddings
 
 __all__ = ["Prepared", "dedup", "embed", "embed_articles", "init", "prepare_articles", "sketch", "sketch_articles",
            "storylines"]
@@ -66,8 +70,8 @@ def sketch(ds, *, num_perm: int = 128, batch_size: int = 256):
 class Prepared(NamedTuple):
     """What the workers made of a list of articles: their embeddings and their dedup sketches."""
 
-    embeddings: object
-    sketches: list
+    embeddings: ArticleEmbeddings
+    sketches: list[ArticleSketch]
 
 
 def embed_articles(articles: Sequence[Article], model: str | None = None, *, address: str | None = None,
