@@ -90,7 +90,7 @@ def cost_model(per_worker: float, local_seconds: float, n: int, dedup_bytes: flo
 def main():
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--docs", type=int, default=5000)
-    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--rounds", type=int, default=3)
     args = p.parse_args()
     data = Path(args.data)
     gva, _, _, _ = load_gva(data)
