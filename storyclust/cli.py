@@ -243,13 +243,9 @@ def cmd_dedup(args):
         from .engines import ray_engine
 
         start = time.perf_counter()
-        if dd.semantic:
-            embeddings, sketches = ray_engine.prepare_articles(
-                articles, args.model, address=args.address, cache=not args.no_cache, cache_dir=args.cache_dir,
-                num_perm=dd.num_perm, show_progress=not args.quiet)
-        else:
-            sketches = ray_engine.sketch_articles(articles, num_perm=dd.num_perm, address=args.address,
-                                                  show_progress=not args.quiet)
+        embeddings, sketches = ray_engine.dedup_articles(
+            articles, semantic=dd.semantic, model=args.model, address=args.address, cache=not args.no_cache,
+            cache_dir=args.cache_dir, num_perm=dd.num_perm, show_progress=not args.quiet)
         times["sketch (ray)"] = time.perf_counter() - start
     # the whole input, checked earliest first (as find_duplicates does), written in input order
     start = time.perf_counter()

@@ -32,6 +32,15 @@ def ecb_records():
 
 
 @pytest.fixture(scope="session")
+def gva_records():
+    """Every GVA record (suspect ones too: filter them where it matters), read once per session."""
+    path = DATA / "gva" / "articles.jsonl"
+    if not path.exists():
+        pytest.skip(f"{path} not found")
+    return [json.loads(line) for line in path.open(encoding="utf-8")]
+
+
+@pytest.fixture(scope="session")
 def ecb_articles(ecb_records):
     return load_articles(ecb_records)
 

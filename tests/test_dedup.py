@@ -1,4 +1,3 @@
-import json
 import random
 import re
 from datetime import datetime
@@ -228,15 +227,9 @@ def test_state_size_does_not_depend_on_text_length():
 # ---------------------------------------------------------------- damaged copies of real articles
 
 @pytest.fixture(scope="module")
-def gva_stories():
+def gva_stories(gva_records):
     """40 GVA articles (2016-17) on 40 different incidents, each long enough to be abridged."""
-    from conftest import DATA
-
-    path = DATA / "gva" / "articles.jsonl"
-    if not path.exists():
-        pytest.skip(f"{path} not found")
-    rows = [json.loads(line) for line in path.open(encoding="utf-8")]
-    rows = sorted((r for r in rows if not r["suspect"] and r["date"] >= "2016" and len(r["text"].split()) >= 150),
+    rows = sorted((r for r in gva_records if not r["suspect"] and r["date"] >= "2016" and len(r["text"].split()) >= 150),
                   key=lambda r: r["doc_id"])
     out, incidents = [], set()
     for r in rows:

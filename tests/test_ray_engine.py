@@ -120,6 +120,10 @@ def test_cli_dedup_on_ray_writes_the_local_output(ray_local, ecb_records, tmp_pa
     local = _lines(tmp_path / "local.jsonl")
     assert _lines(tmp_path / "ray.jsonl") == local
     assert sum(r["duplicate_of"] is not None for r in local) >= 30
+    for engine in ("local", "ray"):  # the semantic stage: paragraph vectors made on the workers too
+        assert main(["dedup", str(path), "-o", str(tmp_path / f"semantic-{engine}.jsonl"), "-q", "--semantic",
+                     "--no-cache", "--engine", engine]) == 0
+    assert _lines(tmp_path / "semantic-ray.jsonl") == _lines(tmp_path / "semantic-local.jsonl")
 
 
 def test_a_ray_dataset_gets_duplicate_of(ray_local, ecb_records, embedder):

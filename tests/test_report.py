@@ -23,15 +23,9 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run
 
 
 @pytest.fixture(scope="module")
-def gva_sample():
-    from conftest import DATA
-
-    path = DATA / "gva" / "articles.jsonl"
-    if not path.exists():
-        pytest.skip(f"{path} not found")
+def gva_sample(gva_records):
     rows, seen = [], set()
-    for line in path.open(encoding="utf-8"):
-        r = json.loads(line)
+    for r in gva_records:
         if r["doc_id"] not in seen and r["date"].startswith("2016-02"):
             seen.add(r["doc_id"])
             rows.append(r)

@@ -15,17 +15,13 @@ from storyclust.cli import main
 from storyclust.evaluation import bcubed, daily_batches, id_churn, random_batches, replay
 from storyclust.storylines import SameStoryModel, StoryIds, name_groups
 
-from conftest import DATA, kill_while_writing
+from conftest import kill_while_writing
 
 
 @pytest.fixture(scope="module")
-def gva_slice():
+def gva_slice(gva_records):
     """Dated GVA reports of 2016: every article of 12 incidents with three or more, and 20 incidents' lone reports."""
-    path = DATA / "gva" / "articles.jsonl"
-    if not path.exists():
-        pytest.skip(f"{path} not found")
-    rows = [json.loads(line) for line in path.open(encoding="utf-8")]
-    rows = [r for r in rows if not r["suspect"] and r["date"].startswith("2016-0")]
+    rows = [r for r in gva_records if not r["suspect"] and r["date"].startswith("2016-0")]
     by = collections.defaultdict(list)
     for r in rows:
         by[r["incident_id"]].append(r)

@@ -6,7 +6,7 @@ runs :class:`~storyclust.engines.steps.SketchStep` (dedup signatures) as tasks.
 ``storylines`` and ``dedup`` gather those columns and run the same
 :class:`~storyclust.StoryClusterer` and :func:`~storyclust.find_duplicates`
 as the local engine, so the output is the local engine's. ``prepare_articles``
-and ``sketch_articles`` are what ``storyclust cluster|dedup --engine ray`` call.
+and ``dedup_articles`` are what ``storyclust cluster|dedup --engine ray`` call.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ..dedup import ArticleSketch
     from ..embeddings import ArticleEmbeddings
 
-__all__ = ["Prepared", "dedup", "embed", "embed_articles", "init", "prepare_articles", "sketch", "sketch_articles",
+__all__ = ["Prepared", "dedup", "embed", "embed_articles", "init", "dedup_articles", "prepare_articles", "sketch",
            "storylines"]
 
 _ROW = "_storyclust_row"  # the input position, so that results come back in input order
@@ -96,10 +96,24 @@ def prepare_articles(articles: Sequence[Article], model: str | None = None, *, a
     return Prepared(embeddings_from_rows(rows), sketches_from_rows(rows))
 
 
-def sketch_articles(articles: Sequence[Article], *, num_perm: int = 128, address: str | None = None,
-                    show_progress: bool | None = None) -> list:
-    """The dedup sketches of ``articles``, made on Ray, in their order (``storyclust dedup --engine ray``)."""
-    return sketches_from_rows(_run(articles, address, show_progress, lambda ds: sketch(ds, num_perm=num_perm)))
+def dedup_articles(articles: Sequence[Article], *, semantic: bool = False, model: str | None = None,
+                   address: str | None = None, cache: bool = True, cache_dir=None, concurrency: int | None = None,
+                   num_perm: int = 128, show_progress: bool | None = None) -> Prepared:
+    """What the dedup reads of ``articles``, made on Ray, in their order: their sketches, and with
+    ``semantic=True`` their embeddings (else None), as ``storyclust dedup --engine ray`` passes them on."""
+    rows = _run(articles, address, show_progress,
+                lambda ds: _dedup_columns(ds, semantic, model, concurrency, cache, cache_dir, num_perm))
+    for a, r in zip(articles, rows):
+        _adopt(a, r)  # the semantic stage reads the cleaned text: made there with the embedding
+    return Prepared(embeddings_from_rows(rows) if semantic else None, sketches_from_rows(rows))
+
+
+def _dedup_columns(ds, semantic: bool, model, concurrency, cache, cache_dir, num_perm: int):
+    """The columns the dedup reads: sketches as tasks, or with the semantic stage the prepared embedding."""
+    if semantic:
+        return embed(ds, model, concurrency=concurrency, cache=cache, cache_dir=cache_dir, prepare=True,
+                     num_perm=num_perm)
+    return sketch(ds, num_perm=num_perm)
 
 
 def _run(articles: Sequence[Article], address: str | None, show_progress: bool | None, step) -> list:
@@ -163,11 +177,7 @@ def dedup(ds, *, threshold: float = 0.6, char_threshold: float = 0.65, semantic:
 
     from ..dedup import Deduplicator
 
-    if semantic:
-        made = embed(ds, model, concurrency=concurrency, cache=cache, cache_dir=cache_dir, prepare=True,
-                     num_perm=num_perm)
-    else:
-        made = sketch(ds, num_perm=num_perm)
+    made = _dedup_columns(ds, semantic, model, concurrency, cache, cache_dir, num_perm)
     rows = sorted(made.take_all(), key=lambda r: str(r["id"]))
     articles = articles_from_rows(rows)
     embedder = None
