@@ -60,6 +60,7 @@ def cost_model(per_worker: float, local_seconds: float, n: int, dedup_bytes: flo
     scale = (Path(__file__).resolve().parent / "results" / "scale.md").read_text(encoding="utf-8")
     row = next(line for line in scale.splitlines() if line.startswith("| 1,000,000 |")).split("|")
     graph_s, graph_gib = float(row[4]), float(row[5])
+    exponent = next(line for line in scale.splitlines() if line.startswith("| growth exponent")).split("|")[2].split()[0]
     target = 100_000_000
     core_hours = target / per_worker / 3600
     lines = ["## Cost model for 100M articles", "",
@@ -69,7 +70,7 @@ def cost_model(per_worker: float, local_seconds: float, n: int, dedup_bytes: flo
              f"{100 * n / per_worker / 2 / local_seconds:.0f}% of the local main job's time; the rest is reading, "
              "start-up and the global stages.",
              f"- Storylines (global): {graph_s:.0f} s and {graph_gib:.1f} GiB for 1M vectors on one machine "
-             "(`benchmarks/results/scale.md`, growth exponent 0.96), so about 100× that for 100M if it fitted: "
+             f"(`benchmarks/results/scale.md`, growth exponent {exponent}), so about 100× that for 100M if it fitted: "
              f"{100 * graph_s / 3600:.1f} hours and {100 * graph_gib:.0f} GiB, which no single machine here has.",
              "- Plan past one machine: cut by time. A storyline's reports sit within weeks of each other "
              "(`benchmarks/results/online.md`: a 60-day quiet period loses 0.002 BCubed F1 on GVA 2016–17), so "
