@@ -92,12 +92,14 @@ def test_sketches_made_elsewhere_give_the_same_decisions(ecb_records):
         Deduplicator(num_perm=64).check_all(arts, sketches=sketches)
 
 
-def test_the_prepared_embed_step_carries_cleaning_language_and_sketches(ecb_records):
+def test_the_prepared_embed_step_carries_cleaning_language_terms_and_sketches(ecb_records):
     from storyclust.dedup import ArticleSketch
     from storyclust.engines import articles_from_rows, sketches_from_rows
 
     rows = [{"id": r["doc_id"], "title": r["title"], "text": r["text"]} for r in ecb_records[:10]]
     rows[0]["text"] = "Photo: Reuters\n\n" + rows[0]["text"]  # a line cleaning takes out
+    rows[1]["text"] += "\n\nA 17-year-old and John Doe, 35, were arrested."  # ages the storylines read
+    rows[2]["text"] = "no names, no numbers here."
     out = EmbedStep(cache=False, prepare=True)({k: [r[k] for r in rows] for k in ("id", "title", "text")})
     made = [{k: out[k][i] for k in out} for i in range(len(rows))]
     fresh = load_articles(rows)
@@ -105,11 +107,30 @@ def test_the_prepared_embed_step_carries_cleaning_language_and_sketches(ecb_reco
     assert all("cleaned" in a.__dict__ and "language" in a.__dict__ for a in adopted)
     assert [a.cleaned for a in adopted] == [a.cleaned for a in fresh]
     assert [a.language for a in adopted] == [a.language for a in fresh]
+    assert all("entity_terms" in a.__dict__ and "ages" in a.__dict__ for a in adopted)
+    assert [a.entity_terms for a in adopted] == [a.entity_terms for a in fresh]
+    assert [a.ages for a in adopted] == [a.ages for a in fresh]
+    assert {"17", "35"} <= adopted[1].ages and adopted[2].entity_terms == ()
     assert any(r.reason == "caption" for r in adopted[0].cleaned.removed)
     for got, want in zip(sketches_from_rows(made), [ArticleSketch.of(a) for a in fresh]):
         assert got.digest == want.digest and got.words.size == want.words.size and got.chars.size == want.chars.size
         assert np.array_equal(got.words.values, want.words.values)
         assert np.array_equal(got.chars.values, want.chars.values)
+
+
+def test_prepared_articles_come_back_from_ray_as_made_here(ray_local, ecb_records):
+    from storyclust.engines import ray_engine
+
+    rows = [{"id": r["doc_id"], "title": r["title"], "text": r["text"]} for r in ecb_records[:20]]
+    rows[0]["text"] += "\n\nThe 19-year-old, Jane Roe, 41, and a 7-year-old were hurt."
+    rows[1] = {"id": "bare", "text": "no names or numbers in this one."}
+    arts, fresh = load_articles(rows), load_articles(rows)
+    made = ray_engine.prepare_articles(arts, cache=False)
+    assert all("entity_terms" in a.__dict__ and "ages" in a.__dict__ for a in arts)  # adopted, not made again
+    assert [(a.cleaned, a.language, a.entity_terms, a.ages) for a in arts] == \
+           [(a.cleaned, a.language, a.entity_terms, a.ages) for a in fresh]
+    assert arts[0].ages == {"19", "41", "7"} and arts[1].entity_terms == () and arts[1].ages == frozenset()
+    assert len(made.sketches) == len(arts)
 
 
 def test_cli_dedup_on_ray_writes_the_local_output(ray_local, ecb_records, tmp_path):

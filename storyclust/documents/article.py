@@ -17,11 +17,16 @@ __all__ = ["Article"]
 _ARCHIVED = re.compile(r"^(?:https?://)?(?:web\.archive\.org/web|archive\.(?:org|is|today|ph|li))/[^/]*/(.+)$", re.I)
 
 
-def adopt_cleaned(article: "Article", cleaned: CleanText, language: str | None) -> None:
-    """Give ``article`` its cleaned text and language as made elsewhere (a Ray worker ran
-    :func:`clean_text` on the same record), so they are not made again."""
+def adopt_cleaned(article: "Article", cleaned: CleanText, language: str | None,
+                  entity_terms: tuple[str, ...] | None = None, ages: frozenset[str] | None = None) -> None:
+    """Give ``article`` its cleaned text and language (and, when given, its entity terms and ages) as made
+    elsewhere (a Ray worker ran :func:`clean_text` on the same record), so they are not made again."""
     article.__dict__["cleaned"] = cleaned
     article.__dict__["language"] = language
+    if entity_terms is not None:
+        article.__dict__["entity_terms"] = tuple(entity_terms)
+    if ages is not None:
+        article.__dict__["ages"] = frozenset(ages)
 
 
 @dataclass(eq=False)
@@ -56,6 +61,21 @@ class Article:
     def language(self) -> str | None:
         """``lang`` when given, else the language guessed from the cleaned text (:func:`guess_language`)."""
         return self.lang or guess_language(self.cleaned.full)
+
+    @cached_property
+    def entity_terms(self) -> tuple[str, ...]:
+        """The names and numbers of the cleaned text, lower-cased
+        (:func:`~storyclust.storylines.entities.entity_terms`): what the storylines match articles by."""
+        from ..storylines.entities import entity_terms
+
+        return tuple(entity_terms(self.cleaned.full, self.language))
+
+    @cached_property
+    def ages(self) -> frozenset[str]:
+        """The ages the cleaned text gives its people (:func:`~storyclust.storylines.entities.ages`)."""
+        from ..storylines.entities import ages
+
+        return frozenset(ages(self.cleaned.full))
 
     @property
     def chronological_key(self) -> tuple:

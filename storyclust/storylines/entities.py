@@ -132,7 +132,7 @@ def entity_matrix(articles: Sequence[Article], terms: Sequence[Sequence[str]] | 
     document frequencies to weight by (default: those of ``articles``).
     """
     if terms is None:
-        terms = [entity_terms(a.cleaned.full, a.language) for a in articles]
+        terms = [a.entity_terms for a in articles]
     if corpus is not None:
         vocab = sorted({t for ts in terms for t in ts})
         if not vocab:

@@ -61,7 +61,7 @@ from sklearn.preprocessing import MultiLabelBinarizer
 
 from ..documents import Article
 from ..errors import InputError
-from .entities import TermCounts, ages, entity_matrix, entity_terms, rare_term_matrix
+from .entities import TermCounts, entity_matrix, rare_term_matrix
 from .knn_graph import candidate_pairs
 
 if TYPE_CHECKING:
@@ -148,14 +148,14 @@ def article_signals(articles: Sequence[Article], headlines: np.ndarray | None = 
     ``corpus``: the term counts rare names are judged by (default: ``articles`` themselves).
     """
     languages = [a.language for a in articles]
-    terms = [entity_terms(a.cleaned.full, a.language) for a in articles]
+    terms = [a.entity_terms for a in articles]
     return ArticleSignals(
         entities=entity_matrix(articles, terms=terms, corpus=corpus),
         rare=rare_term_matrix(terms, corpus=corpus),
         days=np.array([a.date.timestamp() / 86400.0 if a.date else np.nan for a in articles]),
         languages=languages,
         sites=[a.site for a in articles],
-        ages=[ages(a.cleaned.full) for a in articles],
+        ages=[a.ages for a in articles],
         headlines=headlines,
         titled=np.array([bool(a.headline) for a in articles]),
     )

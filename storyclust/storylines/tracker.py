@@ -31,7 +31,7 @@ from ..documents import Article, as_articles, load_articles
 from ..documents.loading import parse_date
 from ..errors import InputError, ModelMismatchError
 from .describe import Storyline, describe_storylines
-from .entities import TermCounts, entity_terms
+from .entities import TermCounts
 from .model import SameStoryModel
 from .story_ids import StoryIds, name_groups
 from .trees import SameStoryTrees
@@ -219,7 +219,7 @@ class StoryTracker:
                                               arrived if math.isnan(d) else float(d), self._next_seq)
                 self._next_seq += 1
                 self._story[a.id] = None
-            self._terms.add([entity_terms(a.cleaned.full, a.language) for a in new])
+            self._terms.add([a.entity_terms for a in new])
             start = time.perf_counter()
             self._regroup()
             self.timings_["group"] = time.perf_counter() - start
