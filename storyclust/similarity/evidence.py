@@ -10,7 +10,6 @@ import numpy as np
 
 from ..documents import Article
 from ..embeddings import ArticleEmbeddings, Embedder
-from ..storylines.entities import entity_terms
 
 __all__ = ["Evidence", "article_evidence"]
 
@@ -40,7 +39,7 @@ def article_evidence(articles: Sequence[Article], embedder: Embedder, second: Em
     texts = [a.cleaned.full for a in articles]
     return Evidence(
         embeddings=embedder.embed_articles(articles),
-        terms=[set(entity_terms(t, a.language)) for t, a in zip(texts, articles)],
+        terms=[set(a.entity_terms) for a in articles],
         numbers=[{n.translate(_SEPARATORS) for n in _NUMBER.findall(t)} for t in texts],
         languages=[a.language for a in articles],
         lengths=np.array([len(t) for t in texts], dtype=np.float64),
