@@ -32,7 +32,8 @@ from storyclust.embeddings.backends import usable_cpus  # noqa: E402
 from storyclust.evaluation import (cross_validated, linked_groups, pearson_by, read_scored_pairs,  # noqa: E402
                                    reliability_table, translation_accuracy)
 from storyclust.similarity import (E5_FEATURES, USE_FEATURES, article_evidence, fit_similarity_model,  # noqa: E402
-                                   pair_signals, pool_pairs)
+                                   fit_similarity_stack, pair_signals, pool_pairs)
+from storyclust.similarity.model import STACK_FILE  # noqa: E402
 
 LANGS = ("de", "fr", "es", "it", "nl")
 SHOWN = ("de", "de-en", "en", "es", "tr", "zh", "zh-en", "pl", "es-it", "fr", "it", "ar", "es-en", "ru", "pl-en")
@@ -80,16 +81,37 @@ def main():
               "e5 article cosine (no fitting)": signals["second"]}
     ecb_cols = {"USE article cosine (no fitting)": report_f["dense"],
                 "e5 article cosine (no fitting)": report_f["second"]}
-    fitted = {"story_similarity(): USE signals (the default)": (USE_FEATURES, True),
-              "USE signals, SemEval pairs only": (USE_FEATURES, False),
-              "USE signals without names and numbers": (NO_NAMES, True),
-              "story_similarity(e5=True): USE + e5 signals": (E5_FEATURES, True),
-              "USE + e5 signals, SemEval pairs only": (E5_FEATURES, False)}
+    class Stacked:  # the stack's probability, reading the head's input (the e5 vectors) from the features
+        def __init__(self, stack):
+            self.stack = stack
+
+        def probability(self, f):
+            return self.stack.probability({**f, "head": self.stack.head.predict(f["left_e5"], f["right_e5"])})
+
+    def stack_fitter(names, with_ecb):
+        def fit(f, y):
+            return Stacked(fit_similarity_stack(f, y, f["similar"], f["left_e5"], f["right_e5"], f["groups"],
+                                                fitter(names, with_ecb)))
+        return fit
+
+    e5_vecs = e5.encode([a.cleaned.full for a in articles])
+    head_inputs = {"left_e5": e5_vecs[left], "right_e5": e5_vecs[right], "similar": similar, "groups": groups}
+    report_e5 = e5.encode([a.cleaned.full for a in report])
+    report_inputs = {"left_e5": report_e5[report_pairs[0]], "right_e5": report_e5[report_pairs[1]]}
+    fitted = {"story_similarity(): USE signals (the default)": (USE_FEATURES, True, fitter),
+              "USE signals, SemEval pairs only": (USE_FEATURES, False, fitter),
+              "USE signals without names and numbers": (NO_NAMES, True, fitter),
+              "USE + e5 signals (trees alone, shipped before)": (E5_FEATURES, True, fitter),
+              "USE + e5 signals, SemEval pairs only": (E5_FEATURES, False, fitter),
+              "story_similarity(e5=True): USE + e5 signals, stacked with a head on the e5 vectors":
+                  (E5_FEATURES, True, stack_fitter)}
     models = {}
-    for name, (names, with_ecb) in fitted.items():
-        scores[name] = cross_validated(signals, same, groups, fitter(names, with_ecb))
-        models[name] = fitter(names, with_ecb)(signals, same)
-        ecb_cols[name] = models[name].probability(report_f)
+    for name, (names, with_ecb, make) in fitted.items():
+        f = {**signals, **head_inputs} if make is stack_fitter else signals
+        scores[name] = cross_validated(f, same, groups, make(names, with_ecb))
+        models[name] = make(names, with_ecb)(f, same)
+        ecb_cols[name] = models[name].probability({**report_f, **report_inputs})
+        print(name, "done", flush=True)
     shown = [k for k in SHOWN if k in keys]
     rows = []
     for name, score in scores.items():
@@ -109,8 +131,11 @@ def main():
     rel_table = markdown_table(rel_rows, ["model", "predicted", "pairs", "mean predicted", "observed same-story rate"])
 
     if args.save:
-        for name, file in zip(shipped, ("similarity_use.npz", "similarity_use_e5.npz")):
-            models[name].save(ROOT / "storyclust" / "similarity" / file)
+        folder = ROOT / "storyclust" / "similarity"
+        default, stacked = (models[name] for name in shipped)
+        default.save(folder / "similarity_use.npz")
+        stacked.stack.trees.save(folder / "similarity_use_e5.npz")
+        stacked.stack.save(folder / STACK_FILE)
         print("models written to storyclust/similarity/")
 
     # ------------------------------------------------------------ speed (cache off, the same 300 articles)

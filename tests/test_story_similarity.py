@@ -168,3 +168,51 @@ def test_another_embedder_is_warned_about(tmp_path):
     with pytest.warns(UserWarning, match="not calibrated"):
         p = story_similarity([QUAKE_EN], [QUAKE_EN], embedder=minilm)
     assert p.shape == (1,)
+
+
+def _graded_pairs(n=400, dim=16, seed=0):
+    """Pairs of vectors whose grade depends on a few directions only, as a head can learn and a cosine cannot."""
+    rng = np.random.default_rng(seed)
+    left = rng.normal(size=(n, dim))
+    grade = rng.uniform(0, 3, n)
+    right = left.copy()
+    right[:, :3] += rng.normal(size=(n, 3)) * grade[:, None]  # the directions that matter move with the grade
+    right[:, 3:] += rng.normal(size=(n, dim - 3)) * 1.5         # the rest is noise at every grade
+    return left, right, 3 - grade
+
+
+def test_the_pair_head_learns_which_directions_matter():
+    from storyclust.similarity import PairHead
+
+    left, right, similar = _graded_pairs()
+    head = PairHead().fit(left[:300], right[:300], similar[:300])
+    cos = np.einsum("ij,ij->i", left, right) / np.linalg.norm(left, axis=1) / np.linalg.norm(right, axis=1)
+    assert np.corrcoef(head.predict(left[300:], right[300:]), similar[300:])[0, 1] > \
+        np.corrcoef(cos[300:], similar[300:])[0, 1] + 0.1
+    with pytest.raises(InputError, match="fitted on 16"):
+        head.predict(left[:2, :8], right[:2, :8])
+    with pytest.raises(InputError, match="alpha"):
+        PairHead(alpha=0).fit(left, right, similar)
+    with pytest.raises(InputError, match="before predict"):
+        PairHead().predict(left, right)
+
+
+def test_a_stack_is_calibrated_and_saves(tmp_path):
+    from storyclust.similarity import SimilarityStack, fit_similarity_stack
+
+    left, right, similar = _graded_pairs(600)
+    cos = np.einsum("ij,ij->i", left, right) / np.linalg.norm(left, axis=1) / np.linalg.norm(right, axis=1)
+    features, same = {"dense": cos}, similar >= 1.5
+    stack = fit_similarity_stack({k: v[:400] for k, v in features.items()}, same[:400], similar[:400], left[:400],
+                                 right[:400], np.arange(400),
+                                 lambda f, y: fit_similarity_model(f, y, ("dense",)))
+    held = {"dense": cos[400:], "head": stack.head.predict(left[400:], right[400:])}
+    p = stack.probability(held)
+    trees_alone = fit_similarity_model({"dense": cos[:400]}, same[:400], ("dense",)).probability(held)
+    assert abs(p.mean() - same[400:].mean()) < 0.1  # calibrated on average
+    assert np.corrcoef(p, similar[400:])[0, 1] > np.corrcoef(trees_alone, similar[400:])[0, 1]
+    stack.save(tmp_path / "head.npz")
+    again = SimilarityStack.load(tmp_path / "head.npz", stack.trees)
+    assert np.array_equal(again.probability(held), p)
+    with pytest.raises(InputError, match="head"):
+        stack.probability({"dense": cos[400:]})

@@ -1,6 +1,6 @@
 """Stage 3 of pair scoring: monotone boosted trees from pair signals to the probability of one story.
 
-The shipped models were fitted on two kinds of labelled pairs: the 1,283
+The shipped trees were fitted on two kinds of labelled pairs: the 1,283
 SemEval-2022 Task 8 training pairs (multilingual news scored 1-4 by
 annotators; one story when the annotators' mean "overall" is at most 2),
 and every pair within an ECB+ tuning topic (topics 1-35: one story when both
@@ -30,6 +30,7 @@ USE_FEATURES = ("dense", "headline", "aligned", "best_paragraph", "names", "shar
 E5_FEATURES = USE_FEATURES + ("second",)
 _PARAMS = dict(max_depth=3, learning_rate=0.05, max_iter=200)
 _FILES = {False: "similarity_use.npz", True: "similarity_use_e5.npz"}
+STACK_FILE = "similarity_e5_head.npz"  # the head and blend stacked on the e5 trees
 
 
 class SimilarityTrees(SameStoryTrees):
@@ -77,6 +78,13 @@ def pool_pairs(sets: Sequence[tuple[dict, np.ndarray]], shares: Sequence[float])
 
 
 @functools.cache
-def default_model(second: bool = False) -> SimilarityTrees:
-    """The shipped model: over USE signals, or (``second=True``) also multilingual-e5-small's cosine."""
-    return SimilarityTrees.load(Path(__file__).with_name(_FILES[bool(second)]))
+def default_model(second: bool = False):
+    """The shipped model: trees over USE signals, or (``second=True``) a
+    :class:`~storyclust.similarity.stack.SimilarityStack`: trees that also read multilingual-e5-small's
+    cosine, stacked with a head on its vectors."""
+    trees = SimilarityTrees.load(Path(__file__).with_name(_FILES[bool(second)]))
+    if not second:
+        return trees
+    from .stack import SimilarityStack
+
+    return SimilarityStack.load(Path(__file__).with_name(STACK_FILE), trees)

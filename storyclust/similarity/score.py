@@ -15,6 +15,7 @@ from ..errors import InputError
 from .evidence import article_evidence
 from .model import SimilarityTrees, default_model
 from .signals import pair_signals
+from .stack import SimilarityStack
 
 __all__ = ["story_similarity"]
 
@@ -30,7 +31,7 @@ def _side(values: Any, name: str) -> list:
 
 
 def story_similarity(left: Sequence, right: Sequence, *, embedder: Embedder | None = None, e5: bool = False,
-                     model: SimilarityTrees | None = None) -> np.ndarray:
+                     model: SimilarityTrees | SimilarityStack | None = None) -> np.ndarray:
     """How likely ``left[i]`` and ``right[i]`` report the same story, per pair, in [0, 1].
 
     The score is a calibrated probability: of the pairs scored about p, about
@@ -46,10 +47,12 @@ def story_similarity(left: Sequence, right: Sequence, *, embedder: Embedder | No
         The multilingual default (USE) when not given; the shipped models were
         fitted on its vectors (another model's scores are not calibrated: a warning says so).
     e5 : bool, default False
-        Also read multilingual-e5-small's cosine (``pip install 'storyclust[e5]'``):
-        closer to human judgements on German and cross-language pairs, many times slower.
-    model : SimilarityTrees, optional
-        A model of your own (:func:`~storyclust.similarity.fit_similarity_model`).
+        Also read multilingual-e5-small's vectors (``pip install 'storyclust[e5]'``): their cosine, and a
+        head learned on them (:class:`~storyclust.similarity.SimilarityStack`); closer to human judgements
+        on German and cross-language pairs, many times slower.
+    model : SimilarityTrees or SimilarityStack, optional
+        A model of your own (:func:`~storyclust.similarity.fit_similarity_model`,
+        :func:`~storyclust.similarity.fit_similarity_stack`).
 
     Examples
     --------
@@ -77,7 +80,11 @@ def story_similarity(left: Sequence, right: Sequence, *, embedder: Embedder | No
     articles = list({id(a): a for a in (*left, *right)}.values())  # an Article in many pairs is read once
     index = {id(a): k for k, a in enumerate(articles)}
     rows, cols = [index[id(a)] for a in left], [index[id(a)] for a in right]
-    return model.probability(pair_signals(article_evidence(articles, embedder, second), rows, cols))
+    evidence = article_evidence(articles, embedder, second)
+    signals = pair_signals(evidence, rows, cols)
+    if isinstance(model, SimilarityStack):
+        signals["head"] = model.head.predict(evidence.second[rows], evidence.second[cols])
+    return model.probability(signals)
 
 
 @functools.cache
