@@ -12,7 +12,10 @@ nl) must find its English translation at rank 1 among all English news
 sentences plus the STS-B English test sentences; STS-B de→en among its own.
 The fitted models also learn from every pair within an ECB+ tuning topic
 (1-35); their AUC on the pairs within a reporting topic (36-45) against the
-gold events is the last column. Agreement: StoryClusterer on ECB+ 36-45.
+gold events is the last column. The stacked row (``e5=True``) fits, in each
+outer fold, the trees, a ``PairHead`` on the e5 vectors of that fold's SemEval
+pairs, and their logistic blend on inner out-of-fold scores (5 inner folds).
+Agreement: StoryClusterer on ECB+ 36-45.
 """
 
 from __future__ import annotations
