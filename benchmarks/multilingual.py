@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -35,7 +36,7 @@ from storyclust.embeddings.backends import usable_cpus  # noqa: E402
 from storyclust.evaluation import (cross_validated, linked_groups, pearson_by, read_scored_pairs,  # noqa: E402
                                    reliability_table, translation_accuracy)
 from storyclust.similarity import (E5_FEATURES, USE_FEATURES, article_evidence, fit_similarity_model,  # noqa: E402
-                                   fit_similarity_stack, pair_signals, pool_pairs)
+                                   MONOTONE, PairHead, fit_similarity_stack, pair_signals, pool_pairs)
 from storyclust.similarity.model import STACK_FILE  # noqa: E402
 
 LANGS = ("de", "fr", "es", "it", "nl")
@@ -97,6 +98,25 @@ def main():
                                                 fitter(names, with_ecb)))
         return fit
 
+    class Scored:  # a reference score that is not a probability: a head, or a regression on the grade
+        def __init__(self, score):
+            self.probability = score
+
+    def head_fitter(names, with_ecb):
+        def fit(f, y):
+            head = PairHead().fit(f["left_e5"], f["right_e5"], f["similar"])
+            return Scored(lambda g: head.predict(g["left_e5"], g["right_e5"]))
+        return fit
+
+    def grade_fitter(names, with_ecb):
+        def fit(f, y):
+            cst = [MONOTONE.get(n, 0) for n in names]
+            reg = HistGradientBoostingRegressor(monotonic_cst=cst, random_state=0, max_depth=3, learning_rate=0.05,
+                                                max_iter=200).fit(np.column_stack([f[n] for n in names]),
+                                                                  f["similar"])
+            return Scored(lambda g: reg.predict(np.column_stack([g[n] for n in names])))
+        return fit
+
     e5_vecs = e5.encode([a.cleaned.full for a in articles])
     head_inputs = {"left_e5": e5_vecs[left], "right_e5": e5_vecs[right], "similar": similar, "groups": groups}
     report_e5 = e5.encode([a.cleaned.full for a in report])
@@ -106,11 +126,15 @@ def main():
               "USE signals without names and numbers": (NO_NAMES, True, fitter),
               "USE + e5 signals (trees alone, shipped before)": (E5_FEATURES, True, fitter),
               "USE + e5 signals, SemEval pairs only": (E5_FEATURES, False, fitter),
+              "reference: the e5 head alone (PairHead, ridge on the e5 vectors; not a probability)":
+                  (E5_FEATURES, False, head_fitter),
+              "reference: USE + e5 signals, boosted trees regressing the annotators' grade (not a probability)":
+                  (E5_FEATURES, False, grade_fitter),
               "story_similarity(e5=True): USE + e5 signals, stacked with a head on the e5 vectors":
                   (E5_FEATURES, True, stack_fitter)}
     models = {}
     for name, (names, with_ecb, make) in fitted.items():
-        f = {**signals, **head_inputs} if make is stack_fitter else signals
+        f = {**signals, **head_inputs}
         scores[name] = cross_validated(f, same, groups, make(names, with_ecb))
         models[name] = make(names, with_ecb)(f, same)
         ecb_cols[name] = models[name].probability({**report_f, **report_inputs})
