@@ -9,6 +9,7 @@ from functools import cached_property
 from urllib.parse import urlsplit
 
 from .cleaning import CleanText, clean_text
+from . import entities
 from .language import guess_language
 
 __all__ = ["Article"]
@@ -65,17 +66,13 @@ class Article:
     @cached_property
     def entity_terms(self) -> tuple[str, ...]:
         """The names and numbers of the cleaned text, lower-cased
-        (:func:`~storyclust.storylines.entities.entity_terms`): what the storylines match articles by."""
-        from ..storylines.entities import entity_terms
-
-        return tuple(entity_terms(self.cleaned.full, self.language))
+        (:func:`~storyclust.documents.entities.entity_terms`): what the storylines match articles by."""
+        return tuple(entities.entity_terms(self.cleaned.full, self.language))
 
     @cached_property
     def ages(self) -> frozenset[str]:
-        """The ages the cleaned text gives its people (:func:`~storyclust.storylines.entities.ages`)."""
-        from ..storylines.entities import ages
-
-        return frozenset(ages(self.cleaned.full))
+        """The ages the cleaned text gives its people (:func:`~storyclust.documents.entities.ages`)."""
+        return frozenset(entities.ages(self.cleaned.full))
 
     @property
     def chronological_key(self) -> tuple:

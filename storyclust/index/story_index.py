@@ -423,11 +423,9 @@ class StoryIndex:
 
 def article_evidence(article) -> dict:
     """The metadata and evidence fields :meth:`StoryIndex.add_articles` stores for an article."""
-    from ..storylines.entities import ages
-
     text = article.cleaned.full
     return {"date": article.date, "source": article.source, "lang": article.language,
-            "title": article.headline, "site": article.site, "ages": sorted(ages(text)),
+            "title": article.headline, "site": article.site, "ages": sorted(article.ages),
             "titled": bool(article.headline), "terms": article_terms(text, article.headline, article.language)}
 
 

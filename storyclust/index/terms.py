@@ -2,7 +2,7 @@
 
 Vectors find articles on the same topic; a name, a number or a headline's
 words find the article itself. The terms of an article are its entity terms
-(:func:`~storyclust.storylines.entities.entity_terms`) and its headline's
+(:func:`~storyclust.documents.entities.entity_terms`) and its headline's
 words; a query's terms are all its words but stop words.
 """
 
@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from typing import Iterable, Mapping
 
 from ..documents import stop_words
+from ..documents.entities import entity_terms
 from ..errors import InputError
 
 __all__ = ["TermIndex", "article_terms", "query_terms"]
@@ -41,8 +42,6 @@ def article_terms(text: str, headline: str | None = None, lang: str | None = Non
     >>> article_terms("Police in Rocky Mount said 3 men were shot.", "Shooting in Rocky Mount")
     {'rocky': 1, 'mount': 1, '3': 1, 'shooting': 1}
     """
-    from ..storylines.entities import entity_terms  # here: the storylines package imports the index
-
     terms = Counter(entity_terms(text, lang))
     terms.update(set(query_terms(headline or "")) - set(terms))
     return dict(terms)

@@ -20,7 +20,7 @@ from ..errors import InputError, ModelMismatchError
 from ..index import Hit, StoryIndex
 from ..index.story_index import article_evidence
 from ..index.terms import article_terms, query_terms
-from ..storylines.entities import ages
+from ..documents.entities import ages
 from .rerank import candidate_probabilities, evidence_signals
 
 __all__ = ["find_related"]

@@ -1,28 +1,17 @@
 """Stage 1b of storyline clustering: names and numbers, the words that tell two events of one kind apart.
 
 Dense embeddings put two shootings in two towns close together; the town, the
-victims' names, the ages and the dates differ. An article's *entity terms*
-are its capitalised words that do not start a sentence, and its numbers, in
-any language. German capitalises every noun, so in German text a capitalised
-word that is a common German word and not an English one ("Regierung",
-"Polizei", "Prozent"), or a compound ending in one ("Agenturmeldungen"), is
-taken for a noun, not a name, unless it follows a
-bare preposition as places do ("in Köln"); names of people and places that
-the news of both languages use ("Putin", "Seoul") and rare names ("Schoigu",
-a village) stay. Names and numbers are also what a German and an
-English report of one event share word for word.
-
-Two more signals come from the same words: *rare names* (entity terms that
-at most a handful of the input articles mention, such as a victim's name:
-sharing one is strong evidence) and *ages* ("a 17-year-old", "John Doe, 35,",
-"der 19-Jährige"): two reports of one event give the same ages, two events
-of one kind seldom do.
+victims' names, the ages and the dates differ. Each article's entity terms and
+ages (:mod:`storyclust.documents.entities`) become here a TF-IDF matrix of
+entity terms, and *rare names*: entity terms that at most a handful of the
+input articles mention, such as a victim's name (sharing one is strong
+evidence). Two reports of one event give the same ages, two events of one kind
+seldom do. Names and numbers are also what a German and an English report of
+one event share word for word.
 """
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -30,7 +19,8 @@ from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-from ..documents import Article, guess_language, stop_words
+from ..documents import Article
+from ..documents.entities import ages, entity_terms
 from ..errors import InputError
 
 __all__ = ["TermCounts", "ages", "entity_terms", "entity_matrix", "rare_term_matrix"]
@@ -39,88 +29,6 @@ __all__ = ["TermCounts", "ages", "entity_terms", "entity_matrix", "rare_term_mat
 # (in a handful of articles every shared term would count as rare).
 RARE_MAX_ARTICLES = 10
 RARE_MAX_SHARE = 0.01
-_AGE = re.compile(r"\b(\d{1,3})[- ]years?[- ]old\b|,\s(\d{1,2}),\s|\b(\d{1,3})-?jährige|\b(\d{1,3}) Jahre alt\b",
-                  re.IGNORECASE)
-
-_NOUN_MIN_ZIPF = 3.0   # at least this common in German
-_NOUN_MIN_GAP = 2.0    # and this much more common in German than in English (100 times)
-_COMPOUND_MIN_TAIL = 4  # the shortest noun a compound may end in ("-land", "-kurs")
-_BARE_PLACE = frozenset({"in", "aus", "nach", "bei", "von", "bis", "gegen", "über", "durch", "nahe", "zwischen"})
-_SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+|\n+")
-_STRIP = "\"'“”„‚‘’«»()[]{}<>.,;:!?*|/\\–—-"
-_TEXT_CACHE = 65_536  # texts whose terms and ages are kept (about a tracker's window)
-
-
-def entity_terms(text: str, lang: str | None = None) -> list[str]:
-    """Capitalised words not at a sentence start, and numbers, lower-cased; in German, not its common nouns.
-
-    ``lang``: the text's language (default: :func:`~storyclust.documents.guess_language`).
-
-    >>> entity_terms("Police in Rocky Mount said 3 men were shot. The suspect, 19, fled to Durham.")
-    ['rocky', 'mount', '3', '19', 'durham']
-    >>> entity_terms("Die Polizei in Köln meldete am Montag, Minister Schoigu sei mit der Regierung in Seoul.")
-    ['köln', 'minister', 'schoigu', 'seoul']
-    >>> entity_terms("Laut Agenturmeldungen sprach der Flüchtlings-Koordinator mit Mikl-Leitner in Greifswald.")
-    ['mikl-leitner', 'greifswald']
-    """
-    return list(_entity_terms(text, lang))
-
-
-@lru_cache(maxsize=_TEXT_CACHE)
-def _entity_terms(text: str, lang: str | None) -> tuple:
-    """:func:`entity_terms`, kept for the texts seen last: a tracker reads its window again at every batch."""
-    stop = stop_words()
-    german = (lang or guess_language(text)) == "de"
-    terms = []
-    for sentence in _SENTENCE_END.split(text):
-        words = sentence.split()
-        for pos, raw in enumerate(words):
-            w = raw.strip(_STRIP)
-            if len(w) < 2 and not w.isdigit():
-                continue
-            if any(c.isdigit() for c in w):
-                terms.append(w.lower())
-            elif pos > 0 and w[0].isupper() and w.lower() not in stop:
-                # a German noun takes an article; a place after a bare preposition ("in Köln") is a name
-                if not german or words[pos - 1] in _BARE_PLACE or not _german_noun(w.lower()):
-                    terms.append(w.lower())
-    return tuple(terms)
-
-
-@lru_cache(maxsize=200_000)
-def _german_noun(word: str) -> bool:
-    """A common German word that English does not use: a capitalised noun, not a name.
-
-    Word frequencies from ``wordfreq`` (Zipf scale: 3 is once per million words). The two bounds were read
-    off a list of German nouns and names (``Regierung`` 5.2 in German, 1.1 in English; ``Putin`` 4.4 and 4.1;
-    ``Schoigu`` 2.0 and 0), not fitted to any corpus here.
-    """
-    from wordfreq import zipf_frequency
-
-    def common(w: str) -> bool:
-        de = zipf_frequency(w, "de")
-        return de >= _NOUN_MIN_ZIPF and de - zipf_frequency(w, "en") >= _NOUN_MIN_GAP
-
-    if common(word):
-        return True
-    # a compound ("Agenturmeldungen", "Flüchtlings-Thema") ending in a common noun is a noun too
-    last = word.rsplit("-", 1)[-1]
-    first = 0 if "-" in word else 3  # the head of a closed compound is at least three letters
-    return any(common(last[i:]) for i in range(first, len(last) - _COMPOUND_MIN_TAIL + 1))
-
-
-def ages(text: str) -> set[str]:
-    """The ages a text gives its people ("17-year-old", "Doe, 35,", "19-Jährige", "40 Jahre alt").
-
-    >>> sorted(ages("A 17-year-old was shot. John Doe, 35, was arrested; the 19-Jährige fled."))
-    ['17', '19', '35']
-    """
-    return set(_ages(text))
-
-
-@lru_cache(maxsize=_TEXT_CACHE)
-def _ages(text: str) -> frozenset:
-    return frozenset(g for m in _AGE.finditer(text) for g in m.groups() if g)
 
 
 def entity_matrix(articles: Sequence[Article], terms: Sequence[Sequence[str]] | None = None,

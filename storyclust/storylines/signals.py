@@ -31,7 +31,7 @@ gets these signals:
     most :data:`~storyclust.storylines.entities.RARE_MAX_ARTICLES` input
     articles, and at most 1% of them, mention (a victim's name, a bar's name).
 ``age_match``, ``age_conflict``
-    1 when both give ages (:func:`~storyclust.storylines.entities.ages`) and
+    1 when both give ages (:func:`~storyclust.documents.entities.ages`) and
     share one, or share none.
 ``days_beyond_month``
     ``max(0, days - log 31)``: past a month the date gap counts less (the trial
