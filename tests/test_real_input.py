@@ -53,6 +53,16 @@ def test_variants_copy_and_check():
     assert gold.tolist()[:4] == ["0:0", "0:0", "0:1", "0:1"] and len(set(gold[4:])) == 6
 
 
+def test_a_copy_without_its_title_forgets_what_the_title_gave():
+    a = Article("a", "Police said a 17-year-old was hurt on Monday.", title="Shooting in Rocky Mount, Boy, 15, Hurt")
+    assert "rocky" in a.entity_terms and "15" in a.ages  # cached from the title
+    b = without_titles([a])[0]
+    assert b.cleaned.title is None and "rocky" not in b.entity_terms and b.ages == {"17"}
+    assert "rocky" in a.entity_terms  # the original keeps its own
+    c = without_dates([a])[0]
+    assert c.__dict__.get("entity_terms") == a.entity_terms  # a date changes nothing derived from the text
+
+
 def test_untitled_signal():
     f = pair_features(np.array([0, 0, 1]), np.array([1, 2, 2]), np.eye(3, dtype=np.float32),
                       ArticleSignals(titled=np.array([True, True, False])), names=["untitled"])

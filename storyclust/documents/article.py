@@ -18,6 +18,16 @@ __all__ = ["Article"]
 _ARCHIVED = re.compile(r"^(?:https?://)?(?:web\.archive\.org/web|archive\.(?:org|is|today|ph|li))/[^/]*/(.+)$", re.I)
 
 
+# What an Article derives from its text and title, cached on first use: forgotten when either changes.
+DERIVED = ("cleaned", "language", "entity_terms", "ages")
+
+
+def forget_derived(article: "Article") -> None:
+    """Drop ``article``'s cached cleaning, language, entity terms and ages (after its text or title changed)."""
+    for name in DERIVED:
+        article.__dict__.pop(name, None)
+
+
 def adopt_cleaned(article: "Article", cleaned: CleanText, language: str | None,
                   entity_terms: tuple[str, ...] | None = None, ages: frozenset[str] | None = None) -> None:
     """Give ``article`` its cleaned text and language (and, when given, its entity terms and ages) as made

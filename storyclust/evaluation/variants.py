@@ -27,19 +27,21 @@ from typing import Sequence
 import numpy as np
 
 from ..documents import Article
+from ..documents.article import forget_derived
 from ..errors import InputError
 
 __all__ = ["crawl_mixture", "one_per_story", "without_dates", "without_titles"]
 
 
 def _copy(article: Article, **changes) -> Article:
-    """A shallow copy with ``changes``; the cleaned text is recomputed only when the title changes."""
+    """A shallow copy with ``changes``; what is derived from the text (cleaning, language, entity terms, ages)
+    is made again only when the title or text changes."""
     new = copy.copy(article)
     new.extra = dict(article.extra)
     for k, v in changes.items():
         setattr(new, k, v)
-    if "title" in changes:
-        new.__dict__.pop("cleaned", None)
+    if "title" in changes or "text" in changes:
+        forget_derived(new)
     return new
 
 
