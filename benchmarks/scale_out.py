@@ -130,7 +130,7 @@ def main():
     with Timer() as start_stop:  # Ray's fixed cost in a command: a local Ray started and stopped
         ray_engine.init(num_cpus=2).shutdown()
     records = [a.to_dict() for a in arts]
-    speed, plain, cpu, rounds = {}, {}, {}, []
+    cpu, rounds = {}, []
     for _ in range(args.rounds):  # Ray and plain processes in turn, so that both meet the machine as it is
         ray = ray_engine.init(num_cpus=2)
         ds = ray.data.from_items(records).materialize()
@@ -146,8 +146,8 @@ def main():
             got[("plain", processes)], cpu_ms = plain_rate(records, processes)
             cpu[processes] = min(cpu.get(processes, np.inf), cpu_ms)
         rounds.append(got)
-        for (kind, k), rate in got.items():
-            (speed if kind == "ray" else plain)[k] = max((speed if kind == "ray" else plain).get(k, 0.0), rate)
+    speed = {k: max(r[("ray", k)] for r in rounds) for k in (1, 2)}
+    plain = {k: max(r[("plain", k)] for r in rounds) for k in (1, 2)}
     scaling, ceiling = speed[2] / speed[1], plain[2] / plain[1]
 
     rows = [{"target": "identical output (`storyclust cluster`, story ids, duplicate_of, storyline summaries)",

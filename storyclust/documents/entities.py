@@ -30,7 +30,6 @@ _COMPOUND_MIN_TAIL = 4  # the shortest noun a compound may end in ("-land", "-ku
 _BARE_PLACE = frozenset({"in", "aus", "nach", "bei", "von", "bis", "gegen", "über", "durch", "nahe", "zwischen"})
 _SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+|\n+")
 _STRIP = "\"'“”„‚‘’«»()[]{}<>.,;:!?*|/\\–—-"
-_TEXT_CACHE = 65_536  # texts whose terms and ages are kept (about a tracker's window)
 
 
 def entity_terms(text: str, lang: str | None = None) -> list[str]:
@@ -45,12 +44,6 @@ def entity_terms(text: str, lang: str | None = None) -> list[str]:
     >>> entity_terms("Laut Agenturmeldungen sprach der Flüchtlings-Koordinator mit Mikl-Leitner in Greifswald.")
     ['mikl-leitner', 'greifswald']
     """
-    return list(_entity_terms(text, lang))
-
-
-@lru_cache(maxsize=_TEXT_CACHE)
-def _entity_terms(text: str, lang: str | None) -> tuple:
-    """:func:`entity_terms`, kept for the texts seen last: a tracker reads its window again at every batch."""
     stop = stop_words()
     german = (lang or guess_language(text)) == "de"
     terms = []
@@ -66,7 +59,7 @@ def _entity_terms(text: str, lang: str | None) -> tuple:
                 # a German noun takes an article; a place after a bare preposition ("in Köln") is a name
                 if not german or words[pos - 1] in _BARE_PLACE or not _german_noun(w.lower()):
                     terms.append(w.lower())
-    return tuple(terms)
+    return terms
 
 
 @lru_cache(maxsize=200_000)
@@ -97,9 +90,4 @@ def ages(text: str) -> set[str]:
     >>> sorted(ages("A 17-year-old was shot. John Doe, 35, was arrested; the 19-Jährige fled."))
     ['17', '19', '35']
     """
-    return set(_ages(text))
-
-
-@lru_cache(maxsize=_TEXT_CACHE)
-def _ages(text: str) -> frozenset:
-    return frozenset(g for m in _AGE.finditer(text) for g in m.groups() if g)
+    return {g for m in _AGE.finditer(text) for g in m.groups() if g}

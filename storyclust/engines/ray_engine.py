@@ -70,7 +70,7 @@ def sketch(ds, *, num_perm: int = 128, batch_size: int = 256):
 class Prepared(NamedTuple):
     """What the workers made of a list of articles: their embeddings and their dedup sketches."""
 
-    embeddings: ArticleEmbeddings
+    embeddings: ArticleEmbeddings | None  # None when only the sketches were asked for
     sketches: list[ArticleSketch]
 
 
@@ -101,11 +101,11 @@ def dedup_articles(articles: Sequence[Article], *, semantic: bool = False, model
                    num_perm: int = 128, show_progress: bool | None = None) -> Prepared:
     """What the dedup reads of ``articles``, made on Ray, in their order: their sketches, and with
     ``semantic=True`` their embeddings (else None), as ``storyclust dedup --engine ray`` passes them on."""
-    rows = _run(articles, address, show_progress,
-                lambda ds: _dedup_columns(ds, semantic, model, concurrency, cache, cache_dir, num_perm))
-    for a, r in zip(articles, rows):
-        _adopt(a, r)  # the semantic stage reads the cleaned text: made there with the embedding
-    return Prepared(embeddings_from_rows(rows) if semantic else None, sketches_from_rows(rows))
+    if semantic:  # the semantic stage reads the cleaned text and the paragraph vectors: made there together
+        return prepare_articles(articles, model, address=address, cache=cache, cache_dir=cache_dir,
+                                concurrency=concurrency, num_perm=num_perm, show_progress=show_progress)
+    rows = _run(articles, address, show_progress, lambda ds: sketch(ds, num_perm=num_perm))
+    return Prepared(None, sketches_from_rows(rows))
 
 
 def _dedup_columns(ds, semantic: bool, model, concurrency, cache, cache_dir, num_perm: int):

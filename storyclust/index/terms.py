@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 from ..documents import stop_words
 from ..documents.entities import entity_terms
@@ -36,15 +36,18 @@ def query_terms(text: str) -> list[str]:
     return out
 
 
-def article_terms(text: str, headline: str | None = None, lang: str | None = None) -> dict[str, int]:
+def article_terms(text: str, headline: str | None = None, lang: str | None = None,
+                  terms: Sequence[str] | None = None) -> dict[str, int]:
     """The terms an article is indexed under: its entity terms with their counts, and its headline's words once.
+
+    ``terms``: the text's entity terms when already made (:attr:`Article.entity_terms <storyclust.Article.entity_terms>`).
 
     >>> article_terms("Police in Rocky Mount said 3 men were shot.", "Shooting in Rocky Mount")
     {'rocky': 1, 'mount': 1, '3': 1, 'shooting': 1}
     """
-    terms = Counter(entity_terms(text, lang))
-    terms.update(set(query_terms(headline or "")) - set(terms))
-    return dict(terms)
+    counts = Counter(entity_terms(text, lang) if terms is None else terms)
+    counts.update(set(query_terms(headline or "")) - set(counts))
+    return dict(counts)
 
 
 class TermIndex:
