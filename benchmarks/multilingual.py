@@ -92,11 +92,14 @@ def main():
         def probability(self, f):
             return self.stack.probability({**f, "head": self.stack.head.predict(f["left_e5"], f["right_e5"])})
 
-    def stack_fitter(names, with_ecb):
+    def stack_fitter(names, with_ecb, across_languages=True):
         def fit(f, y):
             return Stacked(fit_similarity_stack(f, y, f["similar"], f["left_e5"], f["right_e5"], f["groups"],
-                                                fitter(names, with_ecb)))
+                                                fitter(names, with_ecb), across_languages=across_languages))
         return fit
+
+    def one_blend_fitter(names, with_ecb):
+        return stack_fitter(names, with_ecb, across_languages=False)
 
     class Scored:  # a reference score that is not a probability: a head, or a regression on the grade
         def __init__(self, score):
@@ -124,13 +127,16 @@ def main():
     fitted = {"story_similarity(): USE signals (the default)": (USE_FEATURES, True, fitter),
               "USE signals, SemEval pairs only": (USE_FEATURES, False, fitter),
               "USE signals without names and numbers": (NO_NAMES, True, fitter),
-              "USE + e5 signals (trees alone, shipped before)": (E5_FEATURES, True, fitter),
+              "USE + e5 signals (trees alone)": (E5_FEATURES, True, fitter),
               "USE + e5 signals, SemEval pairs only": (E5_FEATURES, False, fitter),
               "reference: the e5 head alone (PairHead, ridge on the e5 vectors; not a probability)":
                   (E5_FEATURES, False, head_fitter),
               "reference: USE + e5 signals, boosted trees regressing the annotators' grade (not a probability)":
                   (E5_FEATURES, False, grade_fitter),
-              "story_similarity(e5=True): USE + e5 signals, stacked with a head on the e5 vectors":
+              "USE + e5 signals stacked with the e5 head, one blend for all pairs (shipped before)":
+                  (E5_FEATURES, True, one_blend_fitter),
+              "story_similarity(e5=True): USE + e5 signals, stacked with a head on the e5 vectors, "
+              "blended apart across languages":
                   (E5_FEATURES, True, stack_fitter)}
     models = {}
     for name, (names, with_ecb, make) in fitted.items():

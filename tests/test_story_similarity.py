@@ -213,6 +213,37 @@ def test_a_stack_is_calibrated_and_saves(tmp_path):
     assert np.corrcoef(p, similar[400:])[0, 1] > np.corrcoef(trees_alone, similar[400:])[0, 1]
     stack.save(tmp_path / "head.npz")
     again = SimilarityStack.load(tmp_path / "head.npz", stack.trees)
-    assert np.array_equal(again.probability(held), p)
+    assert np.array_equal(again.probability(held), p) and len(again.weights) == 5
+    np.savez(tmp_path / "odd.npz", coef=stack.head.coef_, head_intercept=0.0, alpha=3.0, weights=np.ones(3),
+             intercept=0.0)
+    with pytest.raises(InputError, match="2 or 5"):
+        SimilarityStack.load(tmp_path / "odd.npz", stack.trees)
     with pytest.raises(InputError, match="head"):
         stack.probability({"dense": cos[400:]})
+
+
+def test_a_stack_weighs_pairs_across_languages_apart():
+    """Where the trees' signal says nothing across languages, the blend leans on the head there alone."""
+    from storyclust.similarity import fit_similarity_stack
+
+    left, right, similar = _graded_pairs(800)
+    rng = np.random.default_rng(1)
+    cross = (np.arange(800) % 2).astype(float)
+    same = similar >= 1.5
+    informative = same + rng.normal(scale=0.3, size=800)
+    features = {"dense": np.where(cross == 1, rng.normal(size=800), informative), "cross_lingual": cross}
+    stack = fit_similarity_stack({k: v[:600] for k, v in features.items()}, same[:600], similar[:600], left[:600],
+                                 right[:600], np.arange(600),
+                                 lambda f, y: fit_similarity_model(f, y, ("dense",)))
+    trees_weight, head_weight = stack.weights[0], stack.weights[1]
+    assert trees_weight > 0.3 and abs(trees_weight + stack.weights[3]) < 0.5 * trees_weight
+    held = {k: v[600:] for k, v in features.items()} | {"head": stack.head.predict(left[600:], right[600:])}
+    p, across = stack.probability(held), cross[600:] == 1
+    assert np.corrcoef(p[across], similar[600:][across])[0, 1] > 0.5
+    assert head_weight + stack.weights[4] > 0
+    one = fit_similarity_stack({k: v[:600] for k, v in features.items()}, same[:600], similar[:600], left[:600],
+                               right[:600], np.arange(600), lambda f, y: fit_similarity_model(f, y, ("dense",)),
+                               across_languages=False)
+    assert len(one.weights) == 2
+    assert np.corrcoef(one.probability(held)[across], similar[600:][across])[0, 1] < \
+        np.corrcoef(p[across], similar[600:][across])[0, 1]

@@ -7,7 +7,9 @@ difference of the two vectors per dimension (the usual head of a
 sentence-pair model), as a ridge regression on the annotators' similarity.
 :class:`SimilarityStack` joins the trees' log-odds and the head's score in one
 logistic regression fitted on out-of-fold predictions, so that its output stays
-a calibrated probability of one story.
+a calibrated probability of one story. The blend weighs them differently for pairs
+across languages, where names and words are shared less and the vectors carry
+more of the decision.
 """
 
 from __future__ import annotations
@@ -84,7 +86,9 @@ class PairHead:
 @dataclass(frozen=True)
 class SimilarityStack:
     """The trees' log-odds and a :class:`PairHead`'s score on the second model's vectors, joined by a logistic
-    regression: ``sigmoid(weights[0] * logit(trees) + weights[1] * head + intercept)``.
+    regression: ``sigmoid(weights · (t, h, c, c·t, c·h) + intercept)``, ``t`` the trees' log-odds, ``h`` the
+    head's score, ``c`` the ``cross_lingual`` signal (1 for a pair across languages, 0 when absent); with two
+    weights, ``(t, h)``: one blend for all pairs.
 
     :meth:`probability` reads the trees' signals and ``head``, the head's score of each pair
     (:func:`~storyclust.story_similarity` adds it).
@@ -107,9 +111,9 @@ class SimilarityStack:
         if "head" not in features:
             raise InputError("the stack reads the head's score of each pair: add features['head'] = "
                              "stack.head.predict(left_vectors, right_vectors)", field="features")
-        z = (self.weights[0] * _logit(self.trees.probability(features))
-             + self.weights[1] * np.asarray(features["head"], dtype=np.float64) + self.intercept)
-        return 1.0 / (1.0 + np.exp(-z))
+        design = _blend_design(self.trees.probability(features), features["head"], features, len(self.weights))
+        z = design @ np.asarray(self.weights)
+        return 1.0 / (1.0 + np.exp(-(z + self.intercept)))
 
     def save(self, path) -> None:
         """Write the head and the blend to ``path`` (an ``.npz``); the trees are saved on their own."""
@@ -122,13 +126,27 @@ class SimilarityStack:
     def load(cls, path, trees: SimilarityTrees) -> "SimilarityStack":
         """The stack written by :meth:`save` to ``path``, over ``trees``."""
         with np.load(Path(path), allow_pickle=False) as z:
+            if len(z["weights"]) not in BLEND_COLUMNS:
+                raise InputError(f"{path} holds a blend of {len(z['weights'])} weights, this storyclust reads 2 "
+                                 "or 5: refit it with fit_similarity_stack", field="path")
             head = PairHead(float(z["alpha"]))
             head.coef_, head.intercept_ = z["coef"], float(z["head_intercept"])
             return cls(trees, head, tuple(float(w) for w in z["weights"]), float(z["intercept"]))
 
     def __repr__(self) -> str:
         return (f"SimilarityStack(trees={self.trees!r}, head=PairHead(alpha={self.head.alpha}), "
-                f"weights=({self.weights[0]:.3f}, {self.weights[1]:.3f}), intercept={self.intercept:.3f})")
+                f"weights=({', '.join(f'{w:.3f}' for w in self.weights)}), intercept={self.intercept:.3f})")
+
+
+BLEND_COLUMNS = (2, 5)  # one blend for all pairs; apart across languages
+
+
+def _blend_design(trees: np.ndarray, head, features: Mapping[str, np.ndarray], columns: int) -> np.ndarray:
+    t, h = _logit(trees), np.asarray(head, dtype=np.float64)
+    if columns == 2:
+        return np.column_stack([t, h])
+    c = np.asarray(features.get("cross_lingual", np.zeros(len(t))), dtype=np.float64)
+    return np.column_stack([t, h, c, c * t, c * h])
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -139,12 +157,13 @@ def _logit(p: np.ndarray) -> np.ndarray:
 def fit_similarity_stack(features: Mapping[str, np.ndarray], same: np.ndarray, similarity: np.ndarray,
                          left: np.ndarray, right: np.ndarray, groups: np.ndarray,
                          fit_trees: Callable[[Mapping, np.ndarray], SimilarityTrees], alpha: float = 3.0,
-                         n_splits: int = 5) -> SimilarityStack:
+                         n_splits: int = 5, across_languages: bool = True) -> SimilarityStack:
     """Fit a :class:`SimilarityStack` on graded pairs: ``same`` (one story or not) and ``similarity`` (the
     people's grade) per pair, ``left``/``right`` the pairs' second-model vectors, ``groups`` the folds' groups
     (:func:`~storyclust.evaluation.linked_groups`). ``fit_trees(features, same)`` fits the trees (it may pool
-    other pairs in). The blend is fitted on the trees' and the head's out-of-fold scores over ``n_splits``
-    folds, then the trees and the head are refitted on all pairs.
+    other pairs in). With ``across_languages`` (and ``features["cross_lingual"]``) the blend weighs pairs
+    across languages apart; without, one blend serves all pairs. The blend is fitted on the trees' and the
+    head's out-of-fold scores over ``n_splits`` folds, then the trees and the head are refitted on all pairs.
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
@@ -157,7 +176,8 @@ def fit_similarity_stack(features: Mapping[str, np.ndarray], same: np.ndarray, s
                                                                    for k, v in features.items()})
         head_oof[test] = PairHead(alpha).fit(left[train], right[train], similarity[train]).predict(left[test],
                                                                                                  right[test])
-    blend = LogisticRegression().fit(np.column_stack([_logit(trees_oof), head_oof]), same)
+    design = _blend_design(trees_oof, head_oof, features, 5 if across_languages else 2)
+    blend = LogisticRegression().fit(design, same)
     return SimilarityStack(fit_trees(features, same), PairHead(alpha).fit(left, right, similarity),
                            tuple(float(w) for w in blend.coef_[0]), float(blend.intercept_[0]))
 
