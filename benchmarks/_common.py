@@ -45,6 +45,11 @@ def parallel_news() -> list[dict]:
         return list(csv.DictReader(fh, delimiter="\t"))
 
 
+# ECB+'s "title" field is each article's first sentence (ecbplus/SOURCE.txt), not a headline: an untitled ECB+
+# article keeps that sentence as the first paragraph of its text (without_titles(into_text=True)).
+TITLE_IN_TEXT = {"ECB+": True, "GVA": False}
+
+
 def load_ecb(data: Path):
     """ECB+ documents, their gold events, and the splits: tuning topics 1-35, reporting 36-45."""
     from storyclust import load_articles

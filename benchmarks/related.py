@@ -11,20 +11,22 @@ article's headline is also a free-text query that should return the article
 storyclust's lookup (candidates from vectors, headlines and terms, ranked by
 the same-story model), the article vectors alone (the lookup before it, and
 what a plain FAISS search gives) and BM25 over the index's terms alone. The
-same on the undated and untitled variants. Tune on ``--split tune`` (ECB+
+same on the undated and untitled variants (ECB+'s untitled copies keep its title
+field, the article's first sentence, as text). Tune on ``--split tune`` (ECB+
 topics 1-35, GVA to 2015); the results file reports ``report`` (ECB+ 36-45,
 GVA 2016-17).
 """
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from pathlib import Path
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import markdown_table, parser, write_results  # noqa: E402
+from _common import TITLE_IN_TEXT, markdown_table, parser, write_results  # noqa: E402
 from storylines import load_ecb, load_gva, subset  # noqa: E402
 
 from storyclust import Embedder, StoryIndex, find_related  # noqa: E402
@@ -79,7 +81,8 @@ def main():
     lines, summary = [], []
     for name, (arts, gold, splits) in {"ECB+": (ecb, ecb_gold, ecb_splits), "GVA": (gva, gva_gold, gva_splits)}.items():
         arts, gold = subset(arts, splits[args.split]), gold[splits[args.split]]
-        for variant, make in [("as given", None), ("undated", without_dates), ("untitled", without_titles)]:
+        untitled = functools.partial(without_titles, into_text=TITLE_IN_TEXT[name])
+        for variant, make in [("as given", None), ("undated", without_dates), ("untitled", untitled)]:
             if variant == "undated" and all(a.date is None for a in arts):
                 continue  # ECB+ is undated as given
             rows = run(arts if make is None else make(arts), gold, emb)

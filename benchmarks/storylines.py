@@ -40,8 +40,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (ROOT, Timer, load_ecb, load_gva, markdown_table, parallel_news, parser,  # noqa: E402
-                     stsb_translations, write_results)
+from _common import (ROOT, TITLE_IN_TEXT, Timer, load_ecb, load_gva, markdown_table, parallel_news,  # noqa: E402
+                     parser, stsb_translations, write_results)
 
 from sklearn.cluster import HDBSCAN, AgglomerativeClustering  # noqa: E402
 from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402
@@ -103,9 +103,9 @@ def subset(arts, mask):
 def fit_models(tuning: list, specs, embedder):
     """Refit the same-story model on the tuning sets and the crawl-like inputs made from them.
 
-    ``tuning`` holds ``(articles, gold, variants)``: the corpus and the
+    ``tuning`` holds ``(articles, gold, variants, title_in_text)``: the corpus and the
     :data:`~storyclust.storylines.fitting.CRAWL_VARIANTS` drawn from it
-    (``crawl_pair_sets``), or ``"cross-lingual"`` for a set whose pairs across
+    (``crawl_pair_sets``; ``title_in_text`` as there), or ``"cross-lingual"`` for a set whose pairs across
     languages alone count (weight 1 in total). A spec is a tuple of signal
     names (monotone boosted trees, as shipped), ``(LOGISTIC, names)`` (logistic
     regression with products of two signals), ``(NO_PRODUCTS, names)`` (without
@@ -115,14 +115,14 @@ def fit_models(tuning: list, specs, embedder):
     """
     est = StoryClusterer(embedder=embedder)
     crawl, given = [], []
-    for arts, gold, variants in tuning:
+    for arts, gold, variants, title_in_text in tuning:
         if variants == "cross-lingual":
             rows, cols, f, same = est.training_pairs(arts, gold)
             cross = [(len(arts), rows, cols, f, same, f["cross_lingual"] / f["cross_lingual"].sum())]
             crawl += cross
             given += cross
             continue
-        by_variant = {v: crawl_pair_sets(est, arts, gold, (v,)) for v in variants}
+        by_variant = {v: crawl_pair_sets(est, arts, gold, (v,), title_in_text=title_in_text) for v in variants}
         crawl += [s for v in variants for s in by_variant[v]]
         given += by_variant.get("given", [])
     models = {}
@@ -270,7 +270,9 @@ def real_input(datasets, gnad, settings, baselines, emb, base_emb, models):
         ("GVA 2016–17, undated", without_dates(g_rep), g_gold, "GVA", "f1"),
         ("GVA 2016–17, titles removed", without_titles(g_rep), g_gold, "GVA", "f1"),
         ("ECB+ 36–45 (as given)", e_rep, e_gold, "ECB+", "f1"),
-        ("ECB+ 36–45, titles removed", without_titles(e_rep), e_gold, "ECB+", "f1"),
+        ("ECB+ 36–45, titles removed", without_titles(e_rep, into_text=TITLE_IN_TEXT["ECB+"]), e_gold, "ECB+", "f1"),
+        ("ECB+ 36–45, first sentence deleted (ECB+'s title field dropped, not kept as text)", without_titles(e_rep),
+         e_gold, "ECB+", "f1"),
         ("ECB+ one article per event (all topics)", *one_per_story(ecb, ecb_gold, random_state=0), "ECB+", "linked"),
         ("GVA 2016–17 one article per incident, dated", g_one, g_one_gold, "GVA", "linked"),
         ("GVA 2016–17 one article per incident, undated", without_dates(g_one), g_one_gold, "GVA", "linked"),
@@ -381,13 +383,14 @@ def main():
         print(f"{name}: {len(arts)} articles embedded in {t.seconds:.0f} s (cache on)", flush=True)
 
     # 1. the same-story model, refitted on the tuning parts
-    tuning = [(subset(a, s["tune"]), g[s["tune"]], CRAWL_VARIANTS) for a, g, s in datasets.values()]
+    tuning = [(subset(a, s["tune"]), g[s["tune"]], CRAWL_VARIANTS, TITLE_IN_TEXT[name])
+              for name, (a, g, s) in datasets.items()]
     gnad_all = load_gnad(data)
     gnad_tune = subset(gnad_all[0], gnad_all[2]["tune"])
     # the corpora mixed undated, the German reports each its own story; and those alone, as one input
-    tuning.append((*crawl_mixture([t[:2] for t in tuning] + [(gnad_tune, None)]), ("given",)))
-    tuning.append((gnad_tune, np.arange(len(gnad_tune)), ("one_per_story",)))
-    tuning.append((*stsb_dev_pairs(data), "cross-lingual"))
+    tuning.append((*crawl_mixture([t[:2] for t in tuning] + [(gnad_tune, None)]), ("given",), False))
+    tuning.append((gnad_tune, np.arange(len(gnad_tune)), ("one_per_story",), False))
+    tuning.append((*stsb_dev_pairs(data), "cross-lingual", False))
     subsets = [DEFAULT_FEATURES] + ([] if args.fit_only else [f for _, f, _ in ABLATIONS if isinstance(f, tuple)])
     models = fit_models(tuning, list(dict.fromkeys(subsets)), emb)
     refit = models[DEFAULT_FEATURES]
@@ -519,7 +522,10 @@ def main():
         + markdown_table(summary, list(summary[0].keys())) + "\n\n## Same-story model\n\n" + model_md
         + "\n\n## Real input: no dates, no titles, mostly one-off reports\n\nMade from the reporting parts with "
           "`storyclust.evaluation.variants` (dates or titles removed from every article; one article drawn per event, "
-          "`random_state=0`; corpora mixed, each 10kGNAD article its own story). `share linked`: articles put in a "
+          "`random_state=0`; corpora mixed, each 10kGNAD article its own story). ECB+'s title field is the article's "
+          "first sentence (`ecbplus/SOURCE.txt`), so its untitled copies keep that sentence as the text's first "
+          "paragraph, in the tuning variants and here; the first-sentence-deleted row drops it, as the variant did "
+          "before. `share linked`: articles put in a "
           "storyline with another (0 is right for one article per event). Baselines read no dates; their settings "
           "are the tuning part's (the mixture's: tuned on the same mixture of the tuning parts).\n\n"
         + markdown_table(real_rows, ["input", "method", "bcubed_p", "bcubed_r", "bcubed_f1", "share linked",

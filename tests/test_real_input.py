@@ -122,3 +122,13 @@ def test_a_handful_of_short_reports_on_unrelated_subjects_stays_apart(embedder, 
 def test_two_short_reports_of_one_vote_form_a_storyline(embedder, dated, titled):
     labels = StoryClusterer(embedder=embedder).fit(_short(5, dated, titled)).labels_.tolist()
     assert labels == [0, 0, -1, -1, -1]
+
+
+def test_an_untitled_copy_may_keep_its_title_as_text():
+    """ECB+'s title is the article's first sentence: without it as title, it stays the body's first paragraph."""
+    a = Article("a", "Police said the boy was hurt on Monday.", title="Shooting in Rocky Mount",
+                date=datetime(2016, 1, 1))
+    b, untouched = without_titles([a, Article("b", "No title here.")], into_text=True)
+    assert b.title is None and b.text == "Shooting in Rocky Mount\n\nPolice said the boy was hurt on Monday."
+    assert "rocky" in b.entity_terms and b.date == a.date and a.title == "Shooting in Rocky Mount"
+    assert untouched.text == "No title here." and untouched.title is None

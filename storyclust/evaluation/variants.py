@@ -58,11 +58,20 @@ def without_dates(articles: Sequence[Article], share: float = 1.0, random_state=
     return [_copy(a, date=None) if d else a for a, d in zip(articles, drop)]
 
 
-def without_titles(articles: Sequence[Article], share: float = 1.0, random_state=None) -> list[Article]:
-    """Copies of ``articles`` with the given title removed from ``share`` of them (the body is kept as it is)."""
+def without_titles(articles: Sequence[Article], share: float = 1.0, random_state=None,
+                   into_text: bool = False) -> list[Article]:
+    """Copies of ``articles`` with the given title removed from ``share`` of them (the body is kept as it is).
+
+    ``into_text``: the title becomes the body's first paragraph instead of being dropped, for corpora whose
+    "title" is the article's first sentence (ECB+), or pages whose headline was scraped as text.
+
+    >>> [(a.title, a.text) for a in without_titles([Article("a", "Body.", title="Lead.")], into_text=True)]
+    [(None, 'Lead.\\n\\nBody.')]
+    """
     share = _check_share(share)
     drop = np.random.default_rng(random_state).random(len(articles)) < share
-    return [_copy(a, title=None) if d else a for a, d in zip(articles, drop)]
+    return [(_copy(a, title=None, text=f"{a.title}\n\n{a.text}") if into_text and a.title else _copy(a, title=None))
+            if d else a for a, d in zip(articles, drop)]
 
 
 def one_per_story(articles: Sequence[Article], labels, random_state=None) -> tuple[list[Article], np.ndarray]:

@@ -80,8 +80,8 @@ def fit_same_story_model(pair_sets: Sequence[tuple], names: Sequence[str] = FEAT
 
 
 def crawl_pair_sets(clusterer, articles, labels, variants: Sequence[str] = CRAWL_VARIANTS, random_state=0,
-                    small_inputs: int = 150, small_weight: float = 0.05, one_per_story_weight: float = 2.0
-                    ) -> list[tuple]:
+                    small_inputs: int = 150, small_weight: float = 0.05, one_per_story_weight: float = 2.0,
+                    title_in_text: bool = False) -> list[tuple]:
     """Weighted candidate pairs of a labelled corpus and of crawl-like inputs made from it.
 
     For each of ``variants`` (from :data:`CRAWL_VARIANTS`) the corpus is
@@ -92,7 +92,9 @@ def crawl_pair_sets(clusterer, articles, labels, variants: Sequence[str] = CRAWL
     one-per-story ones (where every pair is two stories: the base rate of a
     real crawl). ``"given"`` and ``"undated"`` also add ``small_inputs``
     small inputs (:meth:`StoryClusterer.small_input_pairs`) weighing
-    ``small_weight`` in total. Variants that would not change the corpus (it
+    ``small_weight`` in total. ``title_in_text``: the corpus's titles are
+    its articles' first sentences (ECB+), so an untitled copy keeps them as
+    the body's first paragraph (:func:`without_titles` ``into_text``). Variants that would not change the corpus (it
     has no dates, no titles) are skipped. Returns
     ``(n, rows, cols, features, same, weights)`` tuples for
     :func:`fit_same_story_model`; rows index the variant's own articles.
@@ -115,7 +117,7 @@ def crawl_pair_sets(clusterer, articles, labels, variants: Sequence[str] = CRAWL
         if variant.startswith("one_per_story"):
             arts, y = one_per_story(arts, y, random_state=seed)
         if "untitled" in variant:
-            arts = without_titles(arts)
+            arts = without_titles(arts, into_text=title_in_text)
         if variant.endswith("undated"):
             arts = without_dates(arts, share=0.5 if variant == "half_undated" else 1.0, random_state=seed)
         rows, cols, f, same = clusterer.training_pairs(arts, y)
