@@ -61,6 +61,7 @@ NONLINEAR = "HistGradientBoostingClassifier"  # marks an ablation whose pair mod
 NO_PRODUCTS = "additive"  # marks an ablation whose logistic model has no products of two signals
 AS_GIVEN = "corpora as given"  # marks an ablation fitted without the crawl-like variants (the recipe before them)
 ONE_STAGE = tuple(f for f in DEFAULT_FEATURES if f != "support")
+NO_ATTACH = "no-attach"  # marks the ablation that runs the default model with attach_alone=False
 LOGISTIC = "logistic"  # marks an ablation whose pair model is logistic regression with products of two signals
 ABLATIONS = [  # (row name, features of the refitted model, linkage)
     ("logistic regression with products of two signals instead of monotone trees (the kind shipped before), "
@@ -78,6 +79,8 @@ ABLATIONS = [  # (row name, features of the refitted model, linkage)
      (NO_PRODUCTS, DEFAULT_FEATURES), "average"),
     ("boosted trees without the monotonic constraints (scikit-learn HistGradientBoostingClassifier at its defaults "
      "as a PairClassifier, fitted on the same tuning pairs)", (NONLINEAR, DEFAULT_FEATURES), "average"),
+    ("average linkage alone: lone articles not attached to their most probable pair's storyline "
+     "(attach_alone=False)", NO_ATTACH, "average"),
     ("HDBSCAN on the k-NN cosine graph instead", None, "hdbscan"),
 ]
 SCORES = ["bcubed_p", "bcubed_r", "bcubed_f1", "ari", "nmi", "n_clusters"]
@@ -279,17 +282,18 @@ def real_input(datasets, gnad, settings, baselines, emb, base_emb, models):
         ("crawl-like mixture, undated: GVA 2016–17 + ECB+ 36–45 + 10kGNAD reporting half (each alone)",
          *crawl_mixture([(g_rep, g_gold), (e_rep, e_gold), (n_rep, None)]), "mixture", "f1"),
     ]
-    ours = [("**storyclust (defaults)**", None),
-            ("storyclust, logistic model (the kind shipped before)", models[(LOGISTIC, DEFAULT_FEATURES)]),
-            ("storyclust, one stage fitted on the corpora as given", models[(AS_GIVEN, ONE_STAGE)])]
+    ours = [("**storyclust (defaults)**", {}),
+            ("storyclust, average linkage alone (attach_alone=False)", {"attach_alone": False}),
+            ("storyclust, logistic model (the kind shipped before)", {"model": models[(LOGISTIC, DEFAULT_FEATURES)]}),
+            ("storyclust, one stage fitted on the corpora as given", {"model": models[(AS_GIVEN, ONE_STAGE)]})]
     rows, scores, calib, baseline_memo = [], {}, ([], []), {}
     for name, arts, gold, kind, by in inputs:
         texts = [a.cleaned.full for a in arts]
         runs = []
-        for label, model in ours:
-            est = StoryClusterer(embedder=emb, model=model, random_state=0).fit(arts)
+        for label, params in ours:
+            est = StoryClusterer(embedder=emb, random_state=0, **params).fit(arts)
             runs.append((label, est.labels_, ""))
-            if model is None:
+            if not params:
                 p, same = pair_truth(est, gold)
                 calib[0].append(p)
                 calib[1].append(same)
@@ -312,8 +316,8 @@ def real_input(datasets, gnad, settings, baselines, emb, base_emb, models):
     g300, c300 = [n_rep[i] for i in pick], n_classes[pick]
     gnad_rows = []
     vecs300 = bvecs(g300)
-    for label, model in ours:
-        lab = StoryClusterer(embedder=emb, model=model, random_state=0).fit(g300).labels_
+    for label, params in ours:
+        lab = StoryClusterer(embedder=emb, random_state=0, **params).fit(g300).labels_
         n_groups, n_mixed = mixed_groups(c300, lab)
         gnad_rows.append({"method": label, "storylines": n_groups, "of which mix coarse classes": n_mixed,
                           "share linked": share_linked(lab)})
@@ -426,7 +430,8 @@ def main():
                 if feats == "vectors":
                     row, _ = run_storyclust(vecs[name]["default"][splits[part]], g, None, linkage="average")
                 else:
-                    params = {"linkage": linkage} if feats is None else {"model": models[feats]}
+                    params = ({"linkage": linkage} if feats is None else {"attach_alone": False}
+                              if feats == NO_ATTACH else {"model": models[feats]})
                     row, _ = run_storyclust(sub, g, emb, **params)
                 rows.append({"method": f"ablation: {label}", **row})
             results[(name, part)] = rows
@@ -517,7 +522,8 @@ def main():
         "the unconstrained-trees row fits scikit-learn's `HistGradientBoostingClassifier(random_state=0)` (its "
         "defaults, no monotonic constraints) on the default signals of the same pairs; the bare-vector row runs "
         "`StoryClusterer(linkage=\"average\")` on the article vectors alone (for bare vectors the default is HDBSCAN, "
-        "the last ablation row).\n\n"
+        "the last ablation row); the `attach_alone=False` rows run the default model with average linkage alone, "
+        "without lone articles joining the storyline of their most probable pair.\n\n"
         f"GVA: {gva_notes}.\n\n## Targets\n\n"
         + markdown_table(summary, list(summary[0].keys())) + "\n\n## Same-story model\n\n" + model_md
         + "\n\n## Real input: no dates, no titles, mostly one-off reports\n\nMade from the reporting parts with "

@@ -13,7 +13,7 @@ from sklearn.metrics import adjusted_rand_score
 from storyclust import Article, InputError, StoryClusterer, load_articles
 from storyclust.documents import guess_language
 from storyclust.storylines import (DEFAULT_FEATURES, FEATURES, ArticleSignals, PairClassifier, SameStoryModel, ages,
-                                   article_signals, average_linkage, candidate_pairs, entity_matrix, entity_terms,
+                                   article_signals, attach_alone, average_linkage, candidate_pairs, entity_matrix, entity_terms,
                                    fit_same_story_model, pair_features, rare_term_matrix, story_pairs, support_signal)
 
 
@@ -338,6 +338,33 @@ def test_a_large_storyline_is_not_torn_apart_by_the_sparse_graph():
     cols = (rows + np.tile(np.arange(1, k + 1), n)) % n
     rows, cols = np.minimum(rows, cols), np.maximum(rows, cols)
     assert len(set(average_linkage(n, rows, cols, np.full(len(rows), 0.8)).tolist())) == 1
+
+
+def test_a_lone_article_joins_the_storyline_of_its_most_probable_pair_whatever_the_order():
+    rng = np.random.default_rng(1)
+    for trial in range(40):
+        n = int(rng.integers(3, 30))
+        keep = np.triu(rng.random((n, n)) < 0.3, 1)
+        r, c = np.nonzero(keep)
+        p = rng.random(len(r))
+        groups = average_linkage(n, r, c, p, 0.5)
+        got = attach_alone(groups, r, c, p, 0.5)
+        sizes = np.bincount(groups)
+        for i in range(n):  # the rule, one article at a time
+            if sizes[groups[i]] > 1:
+                assert got[i] == got[np.flatnonzero(groups == groups[i])[0]]
+                continue
+            pairs = [(q, j) for a, b, q in zip(r, c, p) for x, j in ((a, b), (b, a))
+                     if x == i and q >= 0.5 and sizes[groups[j]] > 1]
+            if pairs:
+                j = max(pairs, key=lambda t: (t[0], -t[1]))[1]
+                assert got[i] == got[j], trial
+            else:
+                assert (got == got[i]).sum() == 1, trial
+        perm = rng.permutation(n)  # renumber the rows: the same groups
+        inv = np.argsort(perm)
+        again = attach_alone(average_linkage(n, inv[r], inv[c], p, 0.5), inv[r], inv[c], p, 0.5)
+        assert adjusted_rand_score(got, again[inv]) == 1.0, trial
 
 
 def test_average_linkage_edge_cases():

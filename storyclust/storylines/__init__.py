@@ -7,7 +7,7 @@ from .describe import Storyline, describe_storylines
 from .entities import TermCounts, ages, entity_matrix, entity_terms, rare_term_matrix
 from .fitting import CRAWL_VARIANTS, crawl_pair_sets, fit_same_story_model
 from .knn_graph import bridge_components, candidate_pairs, knn_graph, nearest_neighbours
-from .linkage import average_linkage
+from .linkage import attach_alone, average_linkage
 from .model import ADDITIVE, PairClassifier, SameStoryModel
 from .story_ids import StoryIds, name_groups
 from .tracker import StoryTracker
@@ -16,6 +16,6 @@ from .signals import DEFAULT_FEATURES, FEATURES, MONOTONE, ArticleSignals, artic
 
 __all__ = ["ADDITIVE", "CRAWL_VARIANTS", "DEFAULT_FEATURES", "FEATURES", "MONOTONE", "ArticleSignals", "PairClassifier",
            "SameStoryModel", "SameStoryTrees",
-           "StoryClusterer", "TermCounts", "StoryIds", "StoryTracker", "Storyline", "ages", "article_signals", "average_linkage", "bridge_components",
+           "StoryClusterer", "TermCounts", "StoryIds", "StoryTracker", "Storyline", "ages", "article_signals", "attach_alone", "average_linkage", "bridge_components",
            "candidate_pairs", "crawl_pair_sets", "describe_storylines", "entity_matrix", "entity_terms", "fit_same_story_model",
            "knn_graph", "name_groups", "nearest_neighbours", "pair_features", "rare_term_matrix", "story_pairs", "support_signal"]

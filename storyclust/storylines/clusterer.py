@@ -19,7 +19,7 @@ from ..documents import as_articles
 from ..errors import InputError, ModelMismatchError
 from .describe import describe_storylines, storyline_counts_over_time, storyline_table
 from .knn_graph import bridge_components, knn_graph
-from .linkage import average_linkage
+from .linkage import attach_alone, average_linkage
 from .model import PairClassifier, SameStoryModel
 from .trees import SameStoryTrees
 from .signals import FEATURES, story_pairs
@@ -45,7 +45,10 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
        these). It is fitted to be right on crawl-like input too: no dates,
        no titles, most articles the only report of their event.
     3. :func:`~storyclust.storylines.linkage.average_linkage`: groups whose
-       scored pairs average a probability of at least ``threshold``.
+       scored pairs average a probability of at least ``threshold``; then
+       each article it left alone joins the storyline of its most probable
+       pair when that pair reaches ``threshold``
+       (:func:`~storyclust.storylines.linkage.attach_alone`).
 
     Groups smaller than ``min_cluster_size`` are noise (label -1).
     ``linkage="hdbscan"`` runs scikit-learn's HDBSCAN on the sparse k-NN
@@ -102,6 +105,11 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         clustering stages are deterministic.
     show_progress : bool, optional
         Progress bars for the long stages; default: shown when stderr is a terminal.
+    attach_alone : bool, default True
+        ``"average"`` only: an article average linkage leaves alone joins the
+        storyline of its most probable pair when that pair reaches ``threshold``
+        (a report telling one side of a story has weak pairs to the rest, but
+        is more likely than not that story). ``False``: average linkage alone.
 
     Attributes
     ----------
@@ -148,7 +156,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
                  n_neighbors: int = 15, model=None, min_samples: int = 2, metric: str = "cosine",
                  cluster_selection_method: str = "eom", cluster_selection_epsilon: float = 0.0,
                  index: str = "auto", nprobe: int = 16, embedder=None, random_state=None,
-                 show_progress: bool | None = None):
+                 show_progress: bool | None = None, attach_alone: bool = True):
         self.min_cluster_size = min_cluster_size
         self.linkage = linkage
         self.threshold = threshold
@@ -163,6 +171,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         self.embedder = embedder
         self.random_state = random_state
         self.show_progress = show_progress
+        self.attach_alone = attach_alone
 
     def _check_params(self):
         if not isinstance(self.min_cluster_size, (int, np.integer)) or self.min_cluster_size < 2:
@@ -187,6 +196,8 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
             raise InputError(f"metric must be 'cosine' or 'euclidean', got {self.metric!r}", field="metric")
         if self.cluster_selection_method not in ("eom", "leaf"):
             raise InputError("cluster_selection_method must be 'eom' or 'leaf'", field="cluster_selection_method")
+        if not isinstance(self.attach_alone, (bool, np.bool_)):
+            raise InputError(f"attach_alone must be True or False, got {self.attach_alone!r}", field="attach_alone")
         if self.model is not None and not isinstance(self.model, (SameStoryTrees, SameStoryModel, PairClassifier)):
             raise InputError(f"model must be a SameStoryTrees, a SameStoryModel or a PairClassifier, got {type(self.model).__name__}",
                              field="model")
@@ -400,6 +411,8 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
                                                   directed=False)[0]
         with _timed(self.timings_, "linkage"):
             groups = average_linkage(n, rows, cols, p, self.threshold, show_progress=self.show_progress)
+            if self.attach_alone:
+                groups = attach_alone(groups, rows, cols, p, self.threshold)
         sizes = np.bincount(groups)
         labels = np.where(sizes[groups] >= self.min_cluster_size, groups, -1)
         # membership: mean probability over the article's scored pairs inside its storyline (as the linkage counts)

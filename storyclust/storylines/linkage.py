@@ -38,7 +38,7 @@ import numpy as np
 from scipy.sparse import coo_matrix, csr_matrix
 from tqdm.auto import tqdm
 
-__all__ = ["average_linkage"]
+__all__ = ["attach_alone", "average_linkage"]
 
 
 def average_linkage(n: int, rows: np.ndarray, cols: np.ndarray, similarity: np.ndarray,
@@ -116,3 +116,37 @@ def _best_neighbours(n, a, b, value):
         cand = np.where(m.data == best[row_of], m.indices, n)
         partner[nonempty] = np.minimum.reduceat(cand, starts[nonempty])
     return best, partner
+
+
+def attach_alone(groups: np.ndarray, rows: np.ndarray, cols: np.ndarray, similarity: np.ndarray,
+                 threshold: float = 0.5) -> np.ndarray:
+    """Groups after each article left alone joins the group of its most probable pair, when that pair reaches
+    ``threshold`` and its other end is in a group of two or more.
+
+    Average linkage asks a group's scored pairs to *average* ``threshold``; a report that tells one side of a
+    story is left alone by its weak pairs to the rest, though one pair says it is more likely than not that
+    story. Each lone article looks at the groups as linkage left them, so the result does not depend on the
+    order in which they are attached (ties go to the smaller row). Labels are renumbered 0..k-1, keeping their
+    order.
+
+    >>> import numpy as np
+    >>> groups = np.array([0, 0, 0, 1, 2])      # rows 3 and 4 alone
+    >>> rows, cols, p = np.array([0, 1, 0, 1]), np.array([1, 2, 3, 4]), np.array([0.9, 0.8, 0.6, 0.3])
+    >>> attach_alone(groups, rows, cols, p).tolist()  # row 3 joins (0.6 with row 0), row 4 stays alone (0.3)
+    [0, 0, 0, 0, 1]
+    """
+    groups = np.asarray(groups, dtype=np.int64)
+    rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+    sim = np.asarray(similarity, dtype=np.float64)
+    alone = np.bincount(groups)[groups] == 1
+    src, dst, val = np.r_[rows, cols], np.r_[cols, rows], np.r_[sim, sim]
+    ok = alone[src] & ~alone[dst] & (val >= threshold)
+    src, dst, val = src[ok], dst[ok], val[ok]
+    if not len(src):
+        return np.unique(groups, return_inverse=True)[1]
+    order = np.lexsort((dst, -val, src))  # per lone row: the most probable pair first, then the smaller row
+    src, dst = src[order], dst[order]
+    first = np.r_[True, src[1:] != src[:-1]]
+    out = groups.copy()
+    out[src[first]] = groups[dst[first]]
+    return np.unique(out, return_inverse=True)[1]
