@@ -94,8 +94,9 @@ def crawl_pair_sets(clusterer, articles, labels, variants: Sequence[str] = CRAWL
     small inputs (:meth:`StoryClusterer.small_input_pairs`) weighing
     ``small_weight`` in total. ``title_in_text``: the corpus's titles are
     its articles' first sentences (ECB+), so an untitled copy keeps them as
-    the body's first paragraph (:func:`without_titles` ``into_text``). Variants that would not change the corpus (it
-    has no dates, no titles) are skipped. Returns
+    the body's first paragraph (:func:`without_titles` ``into_text``).
+    Variants that would not change the corpus (it has no dates, no titles)
+    are skipped. Returns
     ``(n, rows, cols, features, same, weights)`` tuples for
     :func:`fit_same_story_model`; rows index the variant's own articles.
     """
