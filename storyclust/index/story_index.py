@@ -426,7 +426,8 @@ def article_evidence(article) -> dict:
     text = article.cleaned.full
     return {"date": article.date, "source": article.source, "lang": article.language,
             "title": article.headline, "site": article.site, "ages": sorted(article.ages),
-            "titled": bool(article.headline), "terms": article_terms(text, article.headline, article.language, article.entity_terms)}
+            "titled": bool(article.headline),
+            "terms": article_terms(text, article.headline, article.language, article.entity_terms)}
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
