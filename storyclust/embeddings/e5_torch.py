@@ -173,7 +173,8 @@ class TorchE5:
         norm = [self._spaces.sub(" ", t.translate(self._norm)) for t in texts]
         return self._sp.encode(norm, out_type=int)
 
-    def _forward(self, windows: list[list[int]]):
+    def _embed(self, windows: list[list[int]]):
+        """Token, position and type embeddings of ``windows`` (begin and end markers added), and their mask."""
         import torch
         import torch.nn.functional as F
 
@@ -184,31 +185,64 @@ class TorchE5:
         for i, x in enumerate(windows):
             ids[i, :len(x) + 2] = torch.tensor([c["bos"], *x, c["eos"]])
             mask[i, :len(x) + 2] = True
-        H, NH = c["H"], c["NH"]
         e = self._emb
         x = e["word"][ids].float() + e["pos"][:length] + e["type"][0]
-        x = F.layer_norm(x, (H,), e["ln.w"], e["ln.b"], c["eps"])
-        attn_mask = mask[:, None, None, :]
-        def linear(t, ly, name, act=None):  # the matrix products in bfloat16 when asked, the sums in float32
+        return F.layer_norm(x, (c["H"],), e["ln.w"], e["ln.b"], c["eps"]), mask
+
+    def _layer(self, x, mask, k: int, lora: dict | None = None):
+        """Transformer layer ``k``; ``lora`` maps a matrix name ("qkv", "ao", "fi", "fo") to a low-rank update
+        ``(a, b)`` added as ``b @ a`` (:class:`~storyclust.embeddings.adapter.E5Adapter`)."""
+        import torch
+        import torch.nn.functional as F
+
+        c, ly = self.config, self._layers[k]
+        H, NH = c["H"], c["NH"]
+        n, length = x.shape[:2]
+
+        def linear(t, name, act=None):  # the matrix products in bfloat16 when asked, the sums in float32
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self._bfloat16):
-                t = F.linear(t, ly[f"{name}.w"], ly[f"{name}.b"])
-                return act(t) if act else t.float()
+                out = F.linear(t, ly[f"{name}.w"], ly[f"{name}.b"])
+                if lora is not None and name in lora:
+                    out = out + F.linear(F.linear(t, lora[name][0]), lora[name][1])
+                return act(out) if act else out.float()
 
-        for ly in self._layers:
-            q, k, v = (t.view(n, length, NH, H // NH).transpose(1, 2) for t in linear(x, ly, "qkv").split(H, dim=-1))
-            ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask).transpose(1, 2).reshape(n, length, H)
-            x = F.layer_norm(x + linear(ctx, ly, "ao"), (H,), ly["aln.w"], ly["aln.b"], c["eps"])
-            fo = linear(linear(x, ly, "fi", act=F.gelu), ly, "fo")  # the wide middle stays in bfloat16
-            x = F.layer_norm(x + fo, (H,), ly["oln.w"], ly["oln.b"], c["eps"])
+        q, k_, v = (t.view(n, length, NH, H // NH).transpose(1, 2) for t in linear(x, "qkv").split(H, dim=-1))
+        ctx = F.scaled_dot_product_attention(q, k_, v, attn_mask=mask[:, None, None, :]).transpose(1, 2)
+        x = F.layer_norm(x + linear(ctx.reshape(n, length, H), "ao"), (H,), ly["aln.w"], ly["aln.b"], c["eps"])
+        fo = linear(linear(x, "fi", act=F.gelu), "fo")  # the wide middle stays in bfloat16
+        return F.layer_norm(x + fo, (H,), ly["oln.w"], ly["oln.b"], c["eps"])
+
+    def layers(self, x, mask, start: int = 0, stop: int | None = None, adapter=None):
+        """Run layers ``start`` to ``stop`` (default: the last) on hidden states ``x``; ``adapter``'s low-rank
+        updates (an :class:`~storyclust.embeddings.adapter.E5Adapter`) apply to the layers it holds."""
+        for k in range(start, self.config["NL"] if stop is None else stop):
+            x = self._layer(x, mask, k, adapter.lora(k) if adapter is not None else None)
+        return x
+
+    @staticmethod
+    def pool(x, mask):
+        """Mean of the hidden states over each window's tokens (not yet unit length)."""
         m = mask[..., None].float()
-        return ((x * m).sum(1) / m.sum(1)).numpy()
+        return (x * m).sum(1) / m.sum(1)
 
-    def encode(self, texts: list[str]) -> np.ndarray:
-        """Unit vectors of ``texts`` (prefixes such as ``"passage: "`` included by the caller)."""
+    def _forward(self, windows: list[list[int]], adapter=None):
+        x, mask = self._embed(windows)
+        return self.pool(self.layers(x, mask, adapter=adapter), mask).numpy()
+
+    def encode(self, texts: list[str], adapter=None) -> np.ndarray:
+        """Unit vectors of ``texts`` (prefixes such as ``"passage: "`` included by the caller).
+
+        With an ``adapter`` (:class:`~storyclust.embeddings.adapter.E5Adapter`) each text is read as the
+        adapter was fitted: its first ``adapter.max_tokens`` tokens, with the adapter's updates.
+        """
         import torch
 
         windows, owner = [], []
         for i, ids in enumerate(self.tokenize(list(texts))):
+            if adapter is not None:
+                windows.append(ids[:adapter.max_tokens])
+                owner.append(i)
+                continue
             for s in range(0, max(len(ids), 1), _WINDOW):
                 windows.append(ids[s:s + _WINDOW])
                 owner.append(i)
@@ -219,7 +253,7 @@ class TorchE5:
             while start < len(order):  # batches of similar length, under the token budget
                 per = max(1, self.token_budget // (len(windows[order[start]]) + 2))
                 batch = order[start:start + per]
-                pooled[batch] = self._forward([windows[w] for w in batch])
+                pooled[batch] = self._forward([windows[w] for w in batch], adapter)
                 start += per
         weight = np.array([max(len(w), 1) for w in windows], dtype=np.float32)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)

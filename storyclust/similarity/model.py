@@ -80,8 +80,9 @@ def pool_pairs(sets: Sequence[tuple[dict, np.ndarray]], shares: Sequence[float])
 @functools.cache
 def default_model(second: bool = False):
     """The shipped model: trees over USE signals, or (``second=True``) a
-    :class:`~storyclust.similarity.stack.SimilarityStack`: trees that also read multilingual-e5-small's
-    cosine, stacked with a head on its vectors."""
+    :class:`~storyclust.similarity.stack.SimilarityStack`: trees that also read the cosine of
+    multilingual-e5-small with the shipped story adapter (``E5_STORY_MODEL``), stacked with a head on its
+    vectors."""
     trees = SimilarityTrees.load(Path(__file__).with_name(_FILES[bool(second)]))
     if not second:
         return trees

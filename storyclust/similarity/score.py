@@ -47,9 +47,11 @@ def story_similarity(left: Sequence, right: Sequence, *, embedder: Embedder | No
         The multilingual default (USE) when not given; the shipped models were
         fitted on its vectors (another model's scores are not calibrated: a warning says so).
     e5 : bool, default False
-        Also read multilingual-e5-small's vectors (``pip install 'storyclust[e5]'``): their cosine, and a
-        head learned on them (:class:`~storyclust.similarity.SimilarityStack`); closer to human judgements
-        on German and cross-language pairs, many times slower.
+        Also read multilingual-e5-small's vectors (``pip install 'storyclust[e5]'``), adapted to the task
+        (:data:`~storyclust.embeddings.E5_STORY_MODEL`: an :class:`~storyclust.embeddings.E5Adapter`
+        fitted on SemEval-2022 Task 8's graded pairs, reading each article's first 256 tokens): their
+        cosine, and a head learned on them (:class:`~storyclust.similarity.SimilarityStack`); closer to
+        human judgements on German and cross-language pairs, several times slower.
     model : SimilarityTrees or SimilarityStack, optional
         A model of your own (:func:`~storyclust.similarity.fit_similarity_model`,
         :func:`~storyclust.similarity.fit_similarity_stack`).
@@ -76,7 +78,8 @@ def story_similarity(left: Sequence, right: Sequence, *, embedder: Embedder | No
     if model is default_model(second=e5) and embedder.model_name != DEFAULT_MODEL:
         warnings.warn(f"the shipped similarity models read {DEFAULT_MODEL} cosines, not {embedder.model_name}'s: "
                       "scores are not calibrated; fit your own with fit_similarity_model", stacklevel=2)
-    second = _e5_embedder(embedder.cache, embedder.cache_dir) if model.uses_second else None
+    second = (_second_embedder(getattr(model, "second_model", E5_MODEL), embedder.cache, embedder.cache_dir)
+              if model.uses_second else None)
     articles = list({id(a): a for a in (*left, *right)}.values())  # an Article in many pairs is read once
     index = {id(a): k for k, a in enumerate(articles)}
     rows, cols = [index[id(a)] for a in left], [index[id(a)] for a in right]
@@ -88,6 +91,7 @@ def story_similarity(left: Sequence, right: Sequence, *, embedder: Embedder | No
 
 
 @functools.cache
-def _e5_embedder(cache: bool, cache_dir) -> Embedder:
-    """multilingual-e5-small, loaded once per cache setting (it takes seconds to load)."""
-    return Embedder(E5_MODEL, cache=cache, cache_dir=cache_dir)
+def _second_embedder(model: str, cache: bool, cache_dir) -> Embedder:
+    """The second model (multilingual-e5-small, or it with the shipped adapter), loaded once per cache setting
+    (it takes seconds to load)."""
+    return Embedder(model, cache=cache, cache_dir=cache_dir)

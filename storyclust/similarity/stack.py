@@ -20,6 +20,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from ..embeddings import E5_MODEL
 from ..errors import InputError
 from .model import SimilarityTrees
 
@@ -91,13 +92,15 @@ class SimilarityStack:
     weights, ``(t, h)``: one blend for all pairs.
 
     :meth:`probability` reads the trees' signals and ``head``, the head's score of each pair
-    (:func:`~storyclust.story_similarity` adds it).
+    (:func:`~storyclust.story_similarity` adds it). ``second_model`` names the embedding model whose vectors
+    the ``second`` signal and the head read.
     """
 
     trees: SimilarityTrees
     head: PairHead
     weights: tuple
     intercept: float
+    second_model: str = E5_MODEL
 
     @property
     def features(self) -> tuple:
@@ -120,7 +123,7 @@ class SimilarityStack:
         with open(path, "wb") as fh:
             np.savez_compressed(fh, coef=self.head.coef_, head_intercept=np.array(self.head.intercept_),
                                 alpha=np.array(self.head.alpha), weights=np.array(self.weights),
-                                intercept=np.array(self.intercept))
+                                intercept=np.array(self.intercept), second_model=np.array(self.second_model))
 
     @classmethod
     def load(cls, path, trees: SimilarityTrees) -> "SimilarityStack":
@@ -131,11 +134,13 @@ class SimilarityStack:
                                  "or 5: refit it with fit_similarity_stack", field="path")
             head = PairHead(float(z["alpha"]))
             head.coef_, head.intercept_ = z["coef"], float(z["head_intercept"])
-            return cls(trees, head, tuple(float(w) for w in z["weights"]), float(z["intercept"]))
+            second = str(z["second_model"]) if "second_model" in z.files else E5_MODEL
+            return cls(trees, head, tuple(float(w) for w in z["weights"]), float(z["intercept"]), second)
 
     def __repr__(self) -> str:
         return (f"SimilarityStack(trees={self.trees!r}, head=PairHead(alpha={self.head.alpha}), "
-                f"weights=({', '.join(f'{w:.3f}' for w in self.weights)}), intercept={self.intercept:.3f})")
+                f"weights=({', '.join(f'{w:.3f}' for w in self.weights)}), intercept={self.intercept:.3f}, "
+                f"second_model={self.second_model!r})")
 
 
 BLEND_COLUMNS = (2, 5)  # one blend for all pairs; apart across languages
@@ -157,13 +162,15 @@ def _logit(p: np.ndarray) -> np.ndarray:
 def fit_similarity_stack(features: Mapping[str, np.ndarray], same: np.ndarray, similarity: np.ndarray,
                          left: np.ndarray, right: np.ndarray, groups: np.ndarray,
                          fit_trees: Callable[[Mapping, np.ndarray], SimilarityTrees], alpha: float = 3.0,
-                         n_splits: int = 5, across_languages: bool = True) -> SimilarityStack:
+                         n_splits: int = 5, across_languages: bool = True,
+                         second_model: str = E5_MODEL) -> SimilarityStack:
     """Fit a :class:`SimilarityStack` on graded pairs: ``same`` (one story or not) and ``similarity`` (the
     people's grade) per pair, ``left``/``right`` the pairs' second-model vectors, ``groups`` the folds' groups
     (:func:`~storyclust.evaluation.linked_groups`). ``fit_trees(features, same)`` fits the trees (it may pool
     other pairs in). With ``across_languages`` (and ``features["cross_lingual"]``) the blend weighs pairs
     across languages apart; without, one blend serves all pairs. The blend is fitted on the trees' and the
     head's out-of-fold scores over ``n_splits`` folds, then the trees and the head are refitted on all pairs.
+    ``second_model``: the embedding model ``left`` and ``right`` (and the ``second`` signal) come from.
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
@@ -179,5 +186,5 @@ def fit_similarity_stack(features: Mapping[str, np.ndarray], same: np.ndarray, s
     design = _blend_design(trees_oof, head_oof, features, 5 if across_languages else 2)
     blend = LogisticRegression().fit(design, same)
     return SimilarityStack(fit_trees(features, same), PairHead(alpha).fit(left, right, similarity),
-                           tuple(float(w) for w in blend.coef_[0]), float(blend.intercept_[0]))
+                           tuple(float(w) for w in blend.coef_[0]), float(blend.intercept_[0]), second_model)
 
