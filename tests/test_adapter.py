@@ -51,6 +51,11 @@ def test_the_adapter_saves_and_loads(tmp_path):
     again = E5Adapter.load(tmp_path / "a.npz")
     assert (again.layers, again.rank, again.epochs, again.random_state) == (1, 4, 2, 3)
     assert np.allclose(again.encode(TEXTS), adapter.encode(TEXTS), atol=2e-3)  # kept in float16
+    # an Embedder reads a saved adapter by its path, cached apart from the plain model
+    mine = Embedder(str(tmp_path / "a.npz"), cache_dir=tmp_path, precision="float32")
+    assert np.allclose(mine.encode(TEXTS[:2]), adapter.encode(TEXTS[:2]), atol=2e-3)
+    with pytest.raises(InputError, match="no adapter file"):
+        Embedder(str(tmp_path / "missing.npz"), cache=False)
 
 
 def test_the_adapter_says_what_is_wrong():

@@ -249,6 +249,11 @@ def resolve_backend(model: str | None, device: str = "cpu", precision: str = "au
         return E5Backend(precision=precision)
     if str(model).lower() == E5_STORY_MODEL:
         return E5Backend(precision=precision, adapter=E5_STORY_ADAPTER)
+    if isinstance(model, (str, os.PathLike)) and str(model).endswith(".npz"):
+        if not Path(model).is_file():
+            raise InputError(f"no adapter file at {model}: an .npz model is an E5Adapter saved with "
+                             "E5Adapter.save", field="model")
+        return E5Backend(precision=precision, adapter=Path(model))
     if precision != "auto":
         raise InputError("precision= applies to use-multilingual-v3 and multilingual-e5-small-q4 only",
                          field="precision")

