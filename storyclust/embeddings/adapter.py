@@ -23,9 +23,15 @@ __all__ = ["E5Adapter"]
 _MATRICES = ("qkv", "ao", "fi", "fo")  # attention in and out, feed-forward in and out
 
 
+def _float_model():
+    """multilingual-e5-small with float32 weights (gradients need them), on the CPUs this process may use."""
+    from .backends import usable_cpus
+
+    return _loaded(usable_cpus())
+
+
 @functools.cache
-def _float_model(threads: int | None):
-    """multilingual-e5-small with float32 weights (gradients need them), loaded once."""
+def _loaded(threads: int):
     from .e5_torch import TorchE5
 
     return TorchE5(bfloat16=False, threads=threads)
@@ -112,15 +118,15 @@ class E5Adapter:
         from .use_torch import torch_threads
 
         self._check()
-        model = model or _float_model(None)
+        model = model or _float_model()
         windows = [ids[:self.max_tokens] for ids in model.tokenize(["passage: " + t for t in texts])]
         order = sorted(range(len(windows)), key=lambda i: -len(windows[i]))
         states = [None] * len(windows)
         disable = None if show_progress is None else not show_progress
-        with torch_threads(model._threads), torch.inference_mode():
+        with torch_threads(model.threads), torch.inference_mode():
             for s in tqdm(range(0, len(order), 16), desc="e5 lower layers", disable=disable, leave=False):
                 batch = order[s:s + 16]
-                x, mask = model._embed([windows[i] for i in batch])
+                x, mask = model.embed_tokens([windows[i] for i in batch])
                 x = model.layers(x, mask, 0, self.first_layer)
                 for j, i in enumerate(batch):
                     states[i] = x[j, :int(mask[j].sum())].to(torch.bfloat16).clone()
@@ -137,7 +143,7 @@ class E5Adapter:
             x[j, :len(states[i])] = states[i].float()
             mask[j, :len(states[i])] = True
         for k in range(self.first_layer, 12):
-            x = model._layer(x, mask, k, lora_of(k))
+            x = model.layer(x, mask, k, lora_of(k))
         return F.normalize(model.pool(x, mask), dim=-1)
 
     def fit(self, texts: Sequence[str], left, right, similarity, states: list | None = None,
@@ -160,7 +166,7 @@ class E5Adapter:
                              field="similarity")
         if len(left) and max(left.max(), right.max()) >= len(texts):
             raise InputError(f"a pair names text {max(left.max(), right.max())} of {len(texts)}", field="left")
-        model = _float_model(None)
+        model = _float_model()
         states = states if states is not None else self.lower_states(texts, model, show_progress)
         if len(states) != len(texts):
             raise InputError(f"{len(states)} states for {len(texts)} texts", field="states")
@@ -177,7 +183,7 @@ class E5Adapter:
         rng = np.random.default_rng(self.random_state)
         disable = None if show_progress is None else not show_progress
         steps = self.epochs * int(np.ceil(len(left) / self.batch_pairs))
-        with torch_threads(model._threads), tqdm(total=steps, desc="e5 adapter", disable=disable, leave=False) as bar:
+        with torch_threads(model.threads), tqdm(total=steps, desc="e5 adapter", disable=disable, leave=False) as bar:
             for _ in range(self.epochs):
                 order = rng.permutation(len(left))
                 for s in range(0, len(order), self.batch_pairs):
@@ -201,10 +207,10 @@ class E5Adapter:
 
         from .use_torch import torch_threads
 
-        model = _float_model(None)
+        model = _float_model()
         out = np.zeros((len(states), model.dim), dtype=np.float32)
         order = sorted(range(len(states)), key=lambda i: -len(states[i]))
-        with torch_threads(model._threads), torch.inference_mode():
+        with torch_threads(model.threads), torch.inference_mode():
             for s in range(0, len(order), batch):
                 b = order[s:s + batch]
                 out[b] = self._top(model, states, b, self.lora).numpy()
@@ -212,7 +218,7 @@ class E5Adapter:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors of ``texts`` read as passages through the adapted model (float32 weights)."""
-        model = _float_model(None)
+        model = _float_model()
         return model.encode(["passage: " + t for t in texts], adapter=self)
 
     def save(self, path) -> None:

@@ -165,7 +165,7 @@ class TorchE5:
                 **{f"{k}.b": torch.from_numpy(g[f"{k}.b"]) for k in ("ao", "fi", "fo")},
                 **{f"{k}.{s}": torch.from_numpy(g[f"{k}.{s}"]) for k in ("aln", "oln") for s in ("w", "b")}})
         self._bfloat16 = bfloat16
-        self._threads = threads
+        self.threads = threads
         self.token_budget = token_budget
 
     def tokenize(self, texts: list[str]) -> list[list[int]]:
@@ -173,7 +173,7 @@ class TorchE5:
         norm = [self._spaces.sub(" ", t.translate(self._norm)) for t in texts]
         return self._sp.encode(norm, out_type=int)
 
-    def _embed(self, windows: list[list[int]]):
+    def embed_tokens(self, windows: list[list[int]]):
         """Token, position and type embeddings of ``windows`` (begin and end markers added), and their mask."""
         import torch
         import torch.nn.functional as F
@@ -189,7 +189,7 @@ class TorchE5:
         x = e["word"][ids].float() + e["pos"][:length] + e["type"][0]
         return F.layer_norm(x, (c["H"],), e["ln.w"], e["ln.b"], c["eps"]), mask
 
-    def _layer(self, x, mask, k: int, lora: dict | None = None):
+    def layer(self, x, mask, k: int, lora: dict | None = None):
         """Transformer layer ``k``; ``lora`` maps a matrix name ("qkv", "ao", "fi", "fo") to a low-rank update
         ``(a, b)`` added as ``b @ a`` (:class:`~storyclust.embeddings.adapter.E5Adapter`)."""
         import torch
@@ -216,7 +216,7 @@ class TorchE5:
         """Run layers ``start`` to ``stop`` (default: the last) on hidden states ``x``; ``adapter``'s low-rank
         updates (an :class:`~storyclust.embeddings.adapter.E5Adapter`) apply to the layers it holds."""
         for k in range(start, self.config["NL"] if stop is None else stop):
-            x = self._layer(x, mask, k, adapter.lora(k) if adapter is not None else None)
+            x = self.layer(x, mask, k, adapter.lora(k) if adapter is not None else None)
         return x
 
     @staticmethod
@@ -226,7 +226,7 @@ class TorchE5:
         return (x * m).sum(1) / m.sum(1)
 
     def _forward(self, windows: list[list[int]], adapter=None):
-        x, mask = self._embed(windows)
+        x, mask = self.embed_tokens(windows)
         return self.pool(self.layers(x, mask, adapter=adapter), mask).numpy()
 
     def encode(self, texts: list[str], adapter=None) -> np.ndarray:
@@ -249,7 +249,7 @@ class TorchE5:
         order = sorted(range(len(windows)), key=lambda w: -len(windows[w]))
         pooled = np.zeros((len(windows), self.dim), dtype=np.float32)
         start = 0
-        with torch_threads(self._threads), torch.inference_mode():
+        with torch_threads(self.threads), torch.inference_mode():
             while start < len(order):  # batches of similar length, under the token budget
                 per = max(1, self.token_budget // (len(windows[order[start]]) + 2))
                 batch = order[start:start + per]
