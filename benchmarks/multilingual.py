@@ -80,15 +80,17 @@ def main():
     groups = linked_groups(left, right)
     signals = pair_signals(article_evidence(articles, use, e5), left, right)
     ecb = load_articles(data / "ecbplus" / "documents.jsonl")
-    tune_f, tune_same, _ = ecb_pairs([a for a in ecb if a.extra["topic"] <= 35], use, e5)
+    tune_arts = [a for a in ecb if a.extra["topic"] <= 35]
+    tune_f, tune_same, tune_pairs = ecb_pairs(tune_arts, use, e5)
     report = [a for a in ecb if a.extra["topic"] >= 36]
     report_f, report_same, report_pairs = ecb_pairs(report, use, e5)
 
-    def fitter(names, with_ecb):
+    def fitter(names, with_ecb, ecb_signals=None):
         def fit(f, y):
             if not with_ecb:
                 return fit_similarity_model(f, y, names)
-            pooled, pooled_same, weight = pool_pairs([(f, y), (tune_f, tune_same)], SHARES)
+            tune = tune_f if ecb_signals is None else ecb_signals
+            pooled, pooled_same, weight = pool_pairs([(f, y), (tune, tune_same)], SHARES)
             return fit_similarity_model(pooled, pooled_same, names, sample_weight=weight)
         return fit
 
@@ -132,12 +134,9 @@ def main():
         return fit
 
     # the adapted e5: the frozen layers' states of every article once, an adapter per fold on its SemEval pairs
-    tune_arts = [a for a in ecb if a.extra["topic"] <= 35]
-    _, _, tune_pairs = ecb_pairs(tune_arts, use, e5)
     lower = E5Adapter()
     states = {name: lower.lower_states([a.cleaned.full for a in arts], show_progress=True)
               for name, arts in (("semeval", articles), ("tune", tune_arts), ("report", report))}
-    sources = {"semeval": (left, right), "tune": tune_pairs, "report": report_pairs}
 
     class Adapted:  # the stack over adapted vectors; pairs name their articles (left_i, right_i) in "source"
         def __init__(self, stack, vectors):
@@ -156,15 +155,11 @@ def main():
             if adapter_out is not None:
                 adapter_out.append(adapter)
             vectors = {name: adapter.vectors(st) for name, st in states.items()}
-            sv, (ti, tj) = vectors["semeval"], sources["tune"]
+            sv, (ti, tj) = vectors["semeval"], tune_pairs
             lv, rv = sv[left[pairs]], sv[right[pairs]]
             g = {**f, "second": cosine(lv, rv)}
             tune_g = {**tune_f, "second": cosine(vectors["tune"][ti], vectors["tune"][tj])}
-
-            def trees(h, z):
-                pooled, pooled_same, weight = pool_pairs([(h, z), (tune_g, tune_same)], SHARES)
-                return fit_similarity_model(pooled, pooled_same, names, sample_weight=weight)
-            stack = fit_similarity_stack(g, y, g["similar"], lv, rv, g["groups"], trees,
+            stack = fit_similarity_stack(g, y, g["similar"], lv, rv, g["groups"], fitter(names, with_ecb, tune_g),
                                          second_model=E5_STORY_MODEL)
             return Adapted(stack, vectors)
         return fit
