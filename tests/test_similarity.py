@@ -14,7 +14,8 @@ from storyclust import Article, InputError, StoryClusterer, load_articles
 from storyclust.documents import guess_language
 from storyclust.storylines import (DEFAULT_FEATURES, FEATURES, ArticleSignals, PairClassifier, SameStoryModel, ages,
                                    article_signals, attach_alone, average_linkage, candidate_pairs, entity_matrix, entity_terms,
-                                   fit_same_story_model, pair_features, rare_term_matrix, story_pairs, support_signal)
+                                   fit_same_story_model, pair_features, rare_term_matrix, story_pairs, support_signal,
+                                   times)
 
 
 # ----------------------------------------------------------------------------- entity terms
@@ -44,6 +45,25 @@ def test_ages_in_english_and_german():
     assert ages("A 17-year-old boy and a 4-year-old girl were hurt. Jane Doe, 35, was charged.") == {"17", "4", "35"}
     assert ages("Der 19-Jährige und ein 40 Jahre alter Mann, der Mann ist 40 Jahre alt.") == {"19", "40"}
     assert ages("In 2016, 3 people were shot on 5th Street.") == set()
+
+
+def test_clock_times_in_english_german_and_french():
+    assert times("Shots rang out about 6:30 p.m. Monday; a second call came at 11 PM.") == {1110, 1380}
+    assert times("He was found at noon and died before midnight.") == {720, 0}
+    assert times("Gegen 18.30 Uhr fielen Schüsse, um 7 Uhr kam die Polizei.") == {1110, 420}
+    assert times("Les tirs ont éclaté à 18h30.") == {1110}
+    # a video's length, a score, a year, an age and impossible hours are not times
+    assert times("The video runs 0:47; the score was 2:1; in 2016 he was 17; at 13 p.m.; um 25 Uhr.") == set()
+
+
+def test_clock_times_match_within_half_an_hour_round_the_clock():
+    x = np.eye(5, dtype=np.float32)
+    sig = ArticleSignals(times=[{1110}, {1125, 300}, {1430}, {10}, set()])  # 18:30, 18:45 and 5:00, 23:50, 0:10, none
+    rows, cols = np.array([0, 0, 2, 0]), np.array([1, 2, 3, 4])
+    f = pair_features(rows, cols, x, sig, names=["time_match", "time_conflict"])
+    assert f["time_match"].tolist() == [1, 0, 1, 0]
+    assert f["time_conflict"].tolist() == [0, 1, 0, 0]  # no time given: neither
+    assert Article("a", "Shots were fired about 6 p.m.").times == {1080}
 
 
 def test_rare_term_matrix_counts_shared_rare_terms_only():

@@ -47,7 +47,8 @@ def test_the_shipped_model_never_lowers_the_probability_as_evidence_rises(stage)
     n = 2000
     base = {"dense": rng.random(n), "entity": rng.random(n) * 0.6, "days": rng.random(n) * 6, "rank": rng.random(n) * 5,
             "rare_names": rng.random(n) * 2, "headline": rng.random(n), "support": rng.random(n)}
-    for flag in ("undated", "cross_lingual", "same_site", "age_match", "age_conflict", "untitled"):
+    for flag in ("undated", "cross_lingual", "same_site", "age_match", "age_conflict", "time_match", "time_conflict",
+                 "untitled"):
         base[flag] = (rng.random(n) < 0.3).astype(float)
     base["cross_lingual_dense"] = base["cross_lingual"] * base["dense"]
     p = model.probability(base)

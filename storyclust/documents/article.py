@@ -19,18 +19,19 @@ _ARCHIVED = re.compile(r"^(?:https?://)?(?:web\.archive\.org/web|archive\.(?:org
 
 
 # What an Article derives from its text and title, cached on first use: forgotten when either changes.
-DERIVED = ("cleaned", "language", "entity_terms", "ages")
+DERIVED = ("cleaned", "language", "entity_terms", "ages", "times")
 
 
 def forget_derived(article: "Article") -> None:
-    """Drop ``article``'s cached cleaning, language, entity terms and ages (after its text or title changed)."""
+    """Drop ``article``'s cached cleaning, language, entity terms, ages and times (after its text or title changed)."""
     for name in DERIVED:
         article.__dict__.pop(name, None)
 
 
 def adopt_cleaned(article: "Article", cleaned: CleanText, language: str | None,
-                  entity_terms: tuple[str, ...] | None = None, ages: frozenset[str] | None = None) -> None:
-    """Give ``article`` its cleaned text and language (and, when given, its entity terms and ages) as made
+                  entity_terms: tuple[str, ...] | None = None, ages: frozenset[str] | None = None,
+                  times: frozenset[int] | None = None) -> None:
+    """Give ``article`` its cleaned text and language (and, when given, its entity terms, ages and times) as made
     elsewhere (a Ray worker ran :func:`clean_text` on the same record), so they are not made again."""
     article.__dict__["cleaned"] = cleaned
     article.__dict__["language"] = language
@@ -38,6 +39,8 @@ def adopt_cleaned(article: "Article", cleaned: CleanText, language: str | None,
         article.__dict__["entity_terms"] = tuple(entity_terms)
     if ages is not None:
         article.__dict__["ages"] = frozenset(ages)
+    if times is not None:
+        article.__dict__["times"] = frozenset(times)
 
 
 @dataclass(eq=False)
@@ -83,6 +86,11 @@ class Article:
     def ages(self) -> frozenset[str]:
         """The ages the cleaned text gives its people (:func:`~storyclust.documents.entities.ages`)."""
         return frozenset(entities.ages(self.cleaned.full))
+
+    @cached_property
+    def times(self) -> frozenset[int]:
+        """The clock times the cleaned text gives, in minutes after midnight (:func:`~storyclust.documents.entities.times`)."""
+        return frozenset(entities.times(self.cleaned.full))
 
     @property
     def chronological_key(self) -> tuple:

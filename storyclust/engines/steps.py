@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 __all__ = ["EmbedStep", "SketchStep", "articles_from_rows", "embeddings_from_rows", "sketches_from_rows"]
 
 _EMBEDDING = ("vector", "headline_vector", "chunk_vectors", "chunk_texts", "truncated")
-_CLEANED = ("clean_title", "clean_paragraphs", "removed_text", "removed_reason", "language", "entity_terms", "ages")
+_CLEANED = ("clean_title", "clean_paragraphs", "removed_text", "removed_reason", "language", "entity_terms", "ages",
+            "times")
 _SKETCH = ("digest", "word_signature", "word_shingles", "char_signature", "char_shingles")
 _COLUMNS = _EMBEDDING + _CLEANED + _SKETCH  # what steps add; the rest of a row is the input record
 
@@ -34,9 +35,9 @@ class EmbedStep:
     The model loads once, when the step is made (once per Ray actor). With
     ``prepare=True`` the batch also gets what the later stages read of each
     article, made from the same cleaned text: the cleaning's result, the
-    language and the storylines' entity terms and ages (``clean_title``,
+    language and the storylines' entity terms, ages and clock times (``clean_title``,
     ``clean_paragraphs``, ``removed_text``, ``removed_reason``, ``language``,
-    ``entity_terms``, ``ages``) and the dedup sketch (:class:`SketchStep`'s
+    ``entity_terms``, ``ages``, ``times``) and the dedup sketch (:class:`SketchStep`'s
     columns), so the driver does not clean, read or sketch the articles again
     (:func:`articles_from_rows`, :func:`sketches_from_rows`).
 
@@ -99,13 +100,14 @@ def articles_from_rows(rows) -> list[Article]:
 
 
 def _adopt(article: Article, row) -> None:
-    """Give ``article`` the cleaned text, language, entity terms and ages in ``row`` (from
+    """Give ``article`` the cleaned text, language, entity terms, ages and times in ``row`` (from
     ``EmbedStep(prepare=True)``), if any."""
     if "clean_paragraphs" in row:
         removed = [RemovedLine(str(t), str(why)) for t, why in zip(row["removed_text"], row["removed_reason"])]
         adopt_cleaned(article, CleanText(_plain(row["clean_title"]), [str(p) for p in row["clean_paragraphs"]],
                                          removed), _plain(row["language"]),
-                      tuple(str(t) for t in row["entity_terms"]), frozenset(str(x) for x in row["ages"]))
+                      tuple(str(t) for t in row["entity_terms"]), frozenset(str(x) for x in row["ages"]),
+                      frozenset(int(x) for x in row["times"]) if "times" in row else None)
 
 
 def sketches_from_rows(rows) -> list[ArticleSketch]:
@@ -148,7 +150,8 @@ def _cleaned_columns(articles: list[Article]) -> dict:
             "removed_reason": _objects([np.array([r.reason for r in c.removed], dtype=object) for c in cleaned]),
             "language": _objects([a.language for a in articles]),
             "entity_terms": _objects([np.array(a.entity_terms, dtype=object) for a in articles]),
-            "ages": _objects([np.array(sorted(a.ages), dtype=object) for a in articles])}
+            "ages": _objects([np.array(sorted(a.ages), dtype=object) for a in articles]),
+            "times": _objects([np.array(sorted(a.times), dtype=np.int64) for a in articles])}
 
 
 def _sketch_columns(articles: list[Article], num_perm: int) -> dict:

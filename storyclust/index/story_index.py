@@ -24,7 +24,7 @@ __all__ = ["StoryIndex", "Hit", "FORMAT_VERSION"]
 FORMAT_VERSION = 2
 _META_FIELDS = ("date", "source", "lang", "title")
 # What related-story reranking reads besides the metadata (see :meth:`StoryIndex.add_articles`).
-_EVIDENCE_FIELDS = ("site", "ages", "titled", "terms")
+_EVIDENCE_FIELDS = ("site", "ages", "times", "titled", "terms")
 
 
 def _locked(method):
@@ -94,7 +94,7 @@ class StoryIndex:
     Besides the article vectors it keeps each article's headline vector and
     the evidence :func:`~storyclust.find_related` reranks with (entity terms
     and headline words in a BM25 :class:`~storyclust.index.terms.TermIndex`,
-    site, ages).
+    site, ages, clock times).
     """
 
     def __init__(self, dim: int, model: str, *, factory: str = "auto", nprobe: int = 16):
@@ -149,7 +149,7 @@ class StoryIndex:
         ``model`` is the fingerprint of the model that made ``vectors`` and
         must equal the index's. ``metadata`` is one dict per id with any of
         ``date``, ``source``, ``lang``, ``title`` and the evidence fields
-        ``site``, ``ages`` (list of str), ``titled`` (bool) and ``terms``
+        ``site``, ``ages`` (list of str), ``times`` (minutes after midnight), ``titled`` (bool) and ``terms``
         ({term: count}). ``headline_vectors`` default to ``vectors``.
         """
         if model != self.model:
@@ -191,6 +191,7 @@ class StoryIndex:
             row.update({f: meta.get(f) for f in _META_FIELDS + _EVIDENCE_FIELDS})
             row["terms"] = {str(t): int(c) for t, c in (row["terms"] or {}).items()}
             row["ages"] = sorted(row["ages"] or ())
+            row["times"] = sorted(int(t) for t in row["times"] or ())
             self._ids[i] = fid
             self._rows[fid] = row
             self._terms.add(fid, row["terms"])
@@ -426,7 +427,7 @@ def article_evidence(article) -> dict:
     text = article.cleaned.full
     return {"date": article.date, "source": article.source, "lang": article.language,
             "title": article.headline, "site": article.site, "ages": sorted(article.ages),
-            "titled": bool(article.headline),
+            "times": sorted(article.times), "titled": bool(article.headline),
             "terms": article_terms(text, article.headline, article.language, article.entity_terms)}
 
 

@@ -20,7 +20,7 @@ from ..errors import InputError, ModelMismatchError
 from ..index import Hit, StoryIndex
 from ..index.story_index import article_evidence
 from ..index.terms import article_terms, query_terms
-from ..documents.entities import ages
+from ..documents.entities import ages, times
 from .rerank import candidate_probabilities, evidence_signals
 
 __all__ = ["find_related"]
@@ -35,6 +35,7 @@ _LEXICAL_WEIGHT = 0.5
 def _text_record(text: str) -> dict:
     """The evidence of a free-text query: read as an undated headline."""
     return {"date": None, "lang": guess_language(text), "site": None, "ages": sorted(ages(text)),
+            "times": sorted(times(text)),
             "titled": True, "terms": article_terms(text, text)}
 
 

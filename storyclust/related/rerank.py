@@ -61,6 +61,7 @@ def evidence_signals(records: Sequence[Mapping], headlines: np.ndarray, df: Mapp
         languages=[r.get("lang") for r in records],
         sites=[r.get("site") for r in records],
         ages=[set(r.get("ages") or ()) for r in records],
+        times=[set(r.get("times") or ()) for r in records],
         headlines=headlines,
         titled=np.array([bool(r.get("titled", True)) for r in records]),
     )

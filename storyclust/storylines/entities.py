@@ -20,10 +20,10 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from ..documents import Article
-from ..documents.entities import ages, entity_terms
+from ..documents.entities import ages, entity_terms, times
 from ..errors import InputError
 
-__all__ = ["TermCounts", "ages", "entity_terms", "entity_matrix", "rare_term_matrix"]
+__all__ = ["TermCounts", "ages", "entity_terms", "entity_matrix", "rare_term_matrix", "times"]
 
 # A "rare" entity term is in at most this many input articles, and in at most this share of them
 # (in a handful of articles every shared term would count as rare).

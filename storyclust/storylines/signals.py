@@ -33,6 +33,9 @@ gets these signals:
 ``age_match``, ``age_conflict``
     1 when both give ages (:func:`~storyclust.documents.entities.ages`) and
     share one, or share none.
+``time_match``, ``time_conflict``
+    1 when both give clock times (:func:`~storyclust.documents.entities.times`)
+    and two of them are about half an hour apart or less, or none are.
 ``days_beyond_month``
     ``max(0, days - log 31)``: past a month the date gap counts less (the trial
     of a shooting is months after it).
@@ -72,7 +75,8 @@ __all__ = ["DEFAULT_FEATURES", "FEATURES", "MONOTONE", "ArticleSignals", "articl
            "support_signal"]
 
 FEATURES = ("dense", "entity", "days", "undated", "rank", "cross_lingual", "cross_lingual_dense", "same_site",
-            "rare_names", "age_match", "age_conflict", "days_beyond_month", "headline", "untitled", "support")
+            "rare_names", "age_match", "age_conflict", "time_match", "time_conflict", "days_beyond_month", "headline",
+            "untitled", "support")
 # The shipped model's signals. ``days_beyond_month`` is there to fit your own model with (it does not help the
 # shipped one: the "default + days_beyond_month" row of benchmarks/results/storylines.md).
 DEFAULT_FEATURES = tuple(f for f in FEATURES if f != "days_beyond_month")
@@ -80,16 +84,19 @@ DEFAULT_FEATURES = tuple(f for f in FEATURES if f != "days_beyond_month")
 # the others mean). Tree models are held to these (SameStoryTrees), so what they learned cannot turn round
 # on input unlike their tuning data.
 MONOTONE = {"dense": 1, "entity": 1, "days": -1, "rank": -1, "cross_lingual_dense": 1, "rare_names": 1,
-            "age_match": 1, "age_conflict": -1, "days_beyond_month": -1, "headline": 1, "support": 1}
+            "age_match": 1, "age_conflict": -1, "time_match": 1, "time_conflict": -1, "days_beyond_month": -1, "headline": 1, "support": 1}
 _MONTH = float(np.log1p(30.0))
+_TIME_STEP, _NEAR_STEPS = 10, 3  # clock times in 10-minute steps; near: 3 steps apart or less ("about 6 p.m.", "6:04 p.m.")
 
 
-def _rowwise_dot(m: spmatrix, rows: np.ndarray, cols: np.ndarray, block: int = 200_000) -> np.ndarray:
-    """``m[rows[t]] . m[cols[t]]`` for every t, in blocks (sparse rows)."""
+def _rowwise_dot(m: spmatrix, rows: np.ndarray, cols: np.ndarray, block: int = 200_000,
+                 other: spmatrix | None = None) -> np.ndarray:
+    """``m[rows[t]] . other[cols[t]]`` (``other`` defaults to ``m``) for every t, in blocks (sparse rows)."""
     out = np.empty(len(rows), dtype=np.float64)
     m = m.tocsr()
+    other = m if other is None else other.tocsr()
     for s in range(0, len(rows), block):
-        a, b = m[rows[s:s + block]], m[cols[s:s + block]]
+        a, b = m[rows[s:s + block]], other[cols[s:s + block]]
         out[s:s + block] = np.asarray(a.multiply(b).sum(axis=1)).ravel()
     return out
 
@@ -137,6 +144,7 @@ class ArticleSignals:
     languages: Sequence[str | None] | None = None
     sites: Sequence[str | None] | None = None
     ages: Sequence[set] | None = None
+    times: Sequence[set] | None = None
     headlines: np.ndarray | None = None
     titled: np.ndarray | None = None
 
@@ -156,6 +164,7 @@ def article_signals(articles: Sequence[Article], headlines: np.ndarray | None = 
         languages=languages,
         sites=[a.site for a in articles],
         ages=[a.ages for a in articles],
+        times=[a.times for a in articles],
         headlines=headlines,
         titled=np.array([bool(a.headline) for a in articles]),
     )
@@ -191,6 +200,21 @@ def _shared_and_given(sets: Sequence[set] | None, rows: np.ndarray, cols: np.nda
     m = MultiLabelBinarizer(sparse_output=True).fit_transform(sets).tocsr().astype(np.float32)
     given = np.diff(m.indptr) > 0
     return _rowwise_dot(m, rows, cols) > 0, given[rows] & given[cols]
+
+
+def _near_times(times: Sequence[set] | None, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair: whether two of the clock times are about half an hour apart or less (in 10-minute steps, round
+    the clock), and whether both articles give one."""
+    if times is None:
+        return np.zeros(len(rows), dtype=bool), np.zeros(len(rows), dtype=bool)
+    steps = 1440 // _TIME_STEP
+    exact = [{t // _TIME_STEP for t in ts} for ts in times]
+    around = [{(b + d) % steps for b in bs for d in range(-_NEAR_STEPS, _NEAR_STEPS + 1)} for bs in exact]
+    binarize = MultiLabelBinarizer(classes=range(steps), sparse_output=True)
+    e = binarize.fit_transform(exact).tocsr().astype(np.float32)
+    a = binarize.fit_transform(around).tocsr().astype(np.float32)
+    given = np.diff(e.indptr) > 0
+    return _rowwise_dot(a, rows, cols, other=e) > 0, given[rows] & given[cols]
 
 
 def pair_features(rows: np.ndarray, cols: np.ndarray, vectors: np.ndarray, signals: ArticleSignals | None = None,
@@ -253,6 +277,10 @@ def pair_features(rows: np.ndarray, cols: np.ndarray, vectors: np.ndarray, signa
         shared, both = _shared_and_given(sig.ages, rows, cols)
         out["age_match"] = shared.astype(np.float64)
         out["age_conflict"] = (both & ~shared).astype(np.float64)
+    if needs & {"time_match", "time_conflict"}:
+        near, both = _near_times(sig.times, rows, cols)
+        out["time_match"] = near.astype(np.float64)
+        out["time_conflict"] = (both & ~near).astype(np.float64)
     if "headline" in needs:
         out["headline"] = _cosine(sig.headlines if sig.headlines is not None else vectors, rows, cols)
     if "untitled" in needs:
