@@ -414,6 +414,7 @@ class StoryIndex:
         for fid, row in zip(meta["faiss_ids"], meta["rows"]):
             if row.get("date"):
                 row["date"] = datetime.fromisoformat(row["date"])
+            row.setdefault("times", [])  # an index saved before clock times were kept gives none
             idx._rows[fid] = row
             idx._ids[row["id"]] = fid
             idx._terms.add(fid, row["terms"])
