@@ -107,7 +107,7 @@ def _adopt(article: Article, row) -> None:
         adopt_cleaned(article, CleanText(_plain(row["clean_title"]), [str(p) for p in row["clean_paragraphs"]],
                                          removed), _plain(row["language"]),
                       tuple(str(t) for t in row["entity_terms"]), frozenset(str(x) for x in row["ages"]),
-                      frozenset(int(x) for x in row["times"]) if "times" in row else None)
+                      frozenset(int(x) for x in row["times"]))
 
 
 def sketches_from_rows(rows) -> list[ArticleSketch]:

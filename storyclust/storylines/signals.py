@@ -193,28 +193,31 @@ def _compare(values: Sequence | None, rows: np.ndarray, cols: np.ndarray) -> tup
     return (known & equal).astype(np.float64), (known & ~equal).astype(np.float64)
 
 
-def _shared_and_given(sets: Sequence[set] | None, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per pair: whether the two sets share an element, and whether both are non-empty."""
+def _shared_and_given(sets: Sequence[set] | None, rows: np.ndarray, cols: np.ndarray,
+                      near: Sequence[set] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair: whether the two sets share an element, and whether both are non-empty.
+
+    ``near``: each set widened to what counts as the same (a clock time and its neighbouring steps); the row
+    end's widened set is then matched against the column end's own set.
+    """
     if sets is None:
         return np.zeros(len(rows), dtype=bool), np.zeros(len(rows), dtype=bool)
-    m = MultiLabelBinarizer(sparse_output=True).fit_transform(sets).tocsr().astype(np.float32)
+    binarize = MultiLabelBinarizer(sparse_output=True).fit(list(sets) + list(near or ()))
+    m = binarize.transform(sets).tocsr().astype(np.float32)
     given = np.diff(m.indptr) > 0
-    return _rowwise_dot(m, rows, cols) > 0, given[rows] & given[cols]
+    left = m if near is None else binarize.transform(near).tocsr().astype(np.float32)
+    return _rowwise_dot(left, rows, cols, other=m) > 0, given[rows] & given[cols]
 
 
 def _near_times(times: Sequence[set] | None, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per pair: whether two of the clock times are about half an hour apart or less (in 10-minute steps, round
     the clock), and whether both articles give one."""
     if times is None:
-        return np.zeros(len(rows), dtype=bool), np.zeros(len(rows), dtype=bool)
+        return _shared_and_given(None, rows, cols)
     steps = 1440 // _TIME_STEP
     exact = [{t // _TIME_STEP for t in ts} for ts in times]
     around = [{(b + d) % steps for b in bs for d in range(-_NEAR_STEPS, _NEAR_STEPS + 1)} for bs in exact]
-    binarize = MultiLabelBinarizer(classes=range(steps), sparse_output=True)
-    e = binarize.fit_transform(exact).tocsr().astype(np.float32)
-    a = binarize.fit_transform(around).tocsr().astype(np.float32)
-    given = np.diff(e.indptr) > 0
-    return _rowwise_dot(a, rows, cols, other=e) > 0, given[rows] & given[cols]
+    return _shared_and_given(exact, rows, cols, near=around)
 
 
 def pair_features(rows: np.ndarray, cols: np.ndarray, vectors: np.ndarray, signals: ArticleSignals | None = None,
