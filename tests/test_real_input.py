@@ -7,7 +7,7 @@ import pytest
 
 from storyclust import Article, InputError, StoryClusterer
 from storyclust.evaluation import (bcubed, crawl_mixture, mixed_groups, one_per_story, reliability_table,
-                                   share_linked, without_dates, without_titles)
+                                   share_linked, split_by_story, without_dates, without_titles)
 from storyclust.storylines import ArticleSignals, pair_features
 from storyclust.storylines.fitting import crawl_pair_sets
 
@@ -51,6 +51,22 @@ def test_variants_copy_and_check():
     mixed, gold = crawl_mixture([(arts[:4], [0, 0, 1, 1]), (arts[4:], None)])
     assert all(a.date is None for a in mixed)
     assert gold.tolist()[:4] == ["0:0", "0:0", "0:1", "0:1"] and len(set(gold[4:])) == 6
+
+
+def test_split_by_story_keeps_each_story_whole():
+    arts = [Article(f"a{i}", f"text {i}") for i in range(12)]
+    labels = np.array([0, 0, 0, 1, 2, 2, 3, 4, 4, 4, 5, 6])
+    parts = split_by_story(arts, labels, 3, random_state=1)
+    assert sorted(a.id for sub, _ in parts for a in sub) == sorted(a.id for a in arts)  # nothing dropped or doubled
+    for sub, y in parts:
+        assert [labels[int(a.id[1:])] for a in sub] == y.tolist()  # labels travel with their articles
+    owner = {s: k for k, (_, y) in enumerate(parts) for s in y}
+    assert len(owner) == 7 and sorted(len(set(y)) for _, y in parts) == [2, 2, 3]  # stories whole, dealt evenly
+    assert [y.tolist() for _, y in split_by_story(arts, labels, 3, random_state=1)] == [y.tolist() for _, y in parts]
+    with pytest.raises(InputError, match="parts"):
+        split_by_story(arts, labels, 8)
+    with pytest.raises(InputError, match="labels"):
+        split_by_story(arts, labels[:5], 2)
 
 
 def test_a_copy_without_its_title_forgets_what_the_title_gave():

@@ -30,7 +30,7 @@ from ..documents import Article
 from ..documents.article import forget_derived
 from ..errors import InputError
 
-__all__ = ["crawl_mixture", "one_per_story", "without_dates", "without_titles"]
+__all__ = ["crawl_mixture", "one_per_story", "split_by_story", "without_dates", "without_titles"]
 
 
 def _copy(article: Article, **changes) -> Article:
@@ -82,6 +82,27 @@ def one_per_story(articles: Sequence[Article], labels, random_state=None) -> tup
     rng = np.random.default_rng(random_state)
     picked = sorted(int(rng.choice(np.flatnonzero(labels == s))) for s in np.unique(labels))
     return [articles[i] for i in picked], labels[picked]
+
+
+def split_by_story(articles: Sequence[Article], labels, parts: int, random_state=None
+                   ) -> list[tuple[list[Article], np.ndarray]]:
+    """``articles`` cut into ``parts`` inputs, each story whole in one, its stories drawn at random: smaller
+    inputs of the same kind, to see how a result moves with input size.
+
+    >>> arts = [Article(f"a{i}", "text") for i in range(5)]
+    >>> [y.tolist() for _, y in split_by_story(arts, ["x", "x", "y", "z", "z"], 2, random_state=0)]
+    [['y', 'z', 'z'], ['x', 'x']]
+    """
+    labels = np.asarray(labels)
+    if len(labels) != len(articles):
+        raise InputError(f"{len(labels)} labels for {len(articles)} articles", field="labels")
+    stories = np.unique(labels)
+    if not isinstance(parts, (int, np.integer)) or not 1 <= parts <= len(stories):
+        raise InputError(f"parts must be an integer from 1 to the number of stories ({len(stories)}), got {parts!r}",
+                         field="parts")
+    part_of = dict(zip(np.random.default_rng(random_state).permutation(stories), np.arange(len(stories)) % parts))
+    which = np.array([part_of[y] for y in labels])
+    return [([articles[i] for i in np.flatnonzero(which == q)], labels[which == q]) for q in range(parts)]
 
 
 def crawl_mixture(parts: Sequence[tuple[Sequence[Article], Sequence]], undated_share: float = 1.0,
