@@ -672,7 +672,8 @@ def error_sources(arts, gold, embedder) -> str:
             f"of all candidate pairs.\n"
             f"- Input size: the default on the same articles cut into smaller inputs, each incident whole in one "
             f"(`split_by_story`, `random_state=0`), scored together: how the scores move with the input's size "
-            f"(a larger input puts more reports of other events among each article's candidates):\n\n" + markdown_table(size_rows(arts, gold, embedder), list(SIZE_COLUMNS)) + "\n")
+            f"(a larger input puts more reports of other events among each article's candidates):\n\n"
+            + markdown_table(size_rows(arts, gold, embedder), list(SIZE_COLUMNS)) + "\n")
 
 
 SIZE_COLUMNS = ("input", "articles per input", "bcubed_p", "bcubed_r", "bcubed_f1")

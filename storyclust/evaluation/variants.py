@@ -87,7 +87,8 @@ def one_per_story(articles: Sequence[Article], labels, random_state=None) -> tup
 def split_by_story(articles: Sequence[Article], labels, parts: int, random_state=None
                    ) -> list[tuple[list[Article], np.ndarray]]:
     """``articles`` cut into ``parts`` inputs, each story whole in one, its stories drawn at random: smaller
-    inputs of the same kind, to see how a result moves with input size.
+    inputs of the same kind, to see how a result moves with input size. Any sequence will do (row numbers, to
+    split a corpus into folds by story).
 
     >>> arts = [Article(f"a{i}", "text") for i in range(5)]
     >>> [y.tolist() for _, y in split_by_story(arts, ["x", "x", "y", "z", "z"], 2, random_state=0)]
