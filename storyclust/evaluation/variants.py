@@ -84,8 +84,8 @@ def one_per_story(articles: Sequence[Article], labels, random_state=None) -> tup
     return [articles[i] for i in picked], labels[picked]
 
 
-def split_by_story(articles: Sequence[Article], labels, parts: int, random_state=None
-                   ) -> list[tuple[list[Article], np.ndarray]]:
+def split_by_story(articles: Sequence, labels, parts: int, random_state=None
+                   ) -> list[tuple[list, np.ndarray]]:
     """``articles`` cut into ``parts`` inputs, each story whole in one, its stories drawn at random: smaller
     inputs of the same kind, to see how a result moves with input size. Any sequence will do (row numbers, to
     split a corpus into folds by story).
