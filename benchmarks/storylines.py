@@ -49,8 +49,8 @@ from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402
 from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 
 from storyclust import Article, Embedder, StoryClusterer, StoryIndex, find_related, load_articles  # noqa: E402
-from storyclust.evaluation import (clustering_scores, crawl_mixture, mixed_groups, one_per_story, split_by_story,  # noqa: E402
-                                   reliability_table, share_linked, without_dates, without_titles)
+from storyclust.evaluation import (clustering_scores, crawl_mixture, mixed_groups, one_per_story,  # noqa: E402
+                                   reliability_table, share_linked, split_by_story, without_dates, without_titles)
 from storyclust.storylines import (DEFAULT_FEATURES, FEATURES, average_linkage, fit_same_story_model,  # noqa: E402
                                    support_signal)
 from storyclust.storylines.fitting import CRAWL_VARIANTS, crawl_pair_sets  # noqa: E402
@@ -158,9 +158,15 @@ def tuning_sets(corpora: dict, gnad_tune: list, data: Path) -> list:
     return tuning
 
 
-HELD_OUT_TARGETS = {"GVA, dated": 0.95, "GVA, undated": 0.90, "GVA, titles removed": 0.95, "ECB+": 0.97,
-                    "ECB+, titles removed": 0.97, "GVA one article per incident, dated": 0.02,
-                    "GVA one article per incident, undated": 0.02, "crawl-like mixture, undated": 0.90}
+# The targets: BCubed F1 at least this, or (one article per story) a share linked at most this.
+TARGETS = {"GVA": 0.95, "GVA undated": 0.90, "GVA untitled": 0.95, "ECB+": 0.97, "ECB+ untitled": 0.97,
+           "one per story": 0.02, "mixture": 0.90}
+HELD_OUT_TARGETS = {"GVA, dated": TARGETS["GVA"], "GVA, undated": TARGETS["GVA undated"],
+                    "GVA, titles removed": TARGETS["GVA untitled"], "ECB+": TARGETS["ECB+"],
+                    "ECB+, titles removed": TARGETS["ECB+ untitled"],
+                    "GVA one article per incident, dated": TARGETS["one per story"],
+                    "GVA one article per incident, undated": TARGETS["one per story"],
+                    "crawl-like mixture, undated": TARGETS["mixture"]}
 
 
 def held_out(datasets, gnad, data, emb) -> str:
@@ -175,6 +181,7 @@ def held_out(datasets, gnad, data, emb) -> str:
               "10kGNAD": [i for i, _ in split_by_story(t_gn, t_gn, 2, random_state=0)]}
     rows = {name: {"input": name, "target": f"{'≤' if 'one article' in name else '≥'} {t:.2f}"}
             for name, t in HELD_OUT_TARGETS.items()}
+    sizes = {name: [] for name in HELD_OUT_TARGETS}
     for k in (0, 1):
         fit, test = {n: h[1 - k] for n, h in halves.items()}, {n: h[k] for n, h in halves.items()}
         corpora = {"ECB+": ([ecb[i] for i in fit["ECB+"]], eg[fit["ECB+"]]),
@@ -193,12 +200,14 @@ def held_out(datasets, gnad, data, emb) -> str:
             lab = StoryClusterer(embedder=emb, model=model, random_state=0).fit(arts).labels_
             score = share_linked(lab) if "one article" in name else clustering_scores(gold, lab)["bcubed_f1"]
             rows[name][f"half {k + 1} held out"] = score
-            rows[name]["articles"] = f"{rows[name]['articles']} / {len(arts)}" if k else str(len(arts))
+            sizes[name].append(len(arts))
         print(f"held out: half {k + 1} done", flush=True)
     months = {part: len({(a.date.year, a.date.month) for a, m in zip(gva, gs[part]) if m})
               for part in ("tune", "report")}
     density = ", ".join(f"{part}: {int(gs[part].sum())} articles in {months[part]} months "
                         f"({gs[part].sum() / months[part]:.0f} a month)" for part in ("tune", "report"))
+    for name, n in sizes.items():
+        rows[name]["articles"] = " / ".join(map(str, n))
     cols = ["input", "articles", "half 1 held out", "half 2 held out", "target"]
     return ("The shipped recipe (default signals, monotone trees, the same crawl-like variants) fitted on one half "
             "of the tuning parts and scored on the other: GVA up to 2015 halved by incident, ECB+ topics 1-35 by "
@@ -537,7 +546,7 @@ def main():
                            + [(label, models[f]) for label, f, _ in ABLATIONS if isinstance(f, tuple)])
 
     # ----------------------------------------------------------------------- report
-    targets = {("ECB+", "report"): 0.97, ("GVA", "report"): 0.95}
+    targets = {("ECB+", "report"): TARGETS["ECB+"], ("GVA", "report"): TARGETS["GVA"]}
     lines = []
     summary = []
     for (name, part), rows in results.items():
@@ -555,13 +564,14 @@ def main():
             rows, ["method"] + SCORES + ["seconds", "setting", "stages"]))
     summary.append({"dataset": "de→en related-story retrieval (STS-B test)", "storyclust F1": f"acc@1 {acc:.3f}",
                     "target": 0.97, "met (F1 ≥ target and margin ≥ 0.05)": "yes" if acc >= 0.97 else "no"})
-    for name, t, by in [("GVA 2016–17, undated", 0.90, "f1"), ("GVA 2016–17, titles removed", 0.95, "f1"),
-                        ("ECB+ 36–45, titles removed", 0.97, "f1"),
-                        ("ECB+ one article per event (all topics)", 0.02, "linked"),
-                        ("GVA 2016–17 one article per incident, dated", 0.02, "linked"),
-                        ("GVA 2016–17 one article per incident, undated", 0.02, "linked"),
-                        ("crawl-like mixture, undated: GVA 2016–17 + ECB+ 36–45 + 10kGNAD reporting half (each alone)", 0.90,
-                         "f1")]:
+    for name, t, by in [("GVA 2016–17, undated", TARGETS["GVA undated"], "f1"),
+                        ("GVA 2016–17, titles removed", TARGETS["GVA untitled"], "f1"),
+                        ("ECB+ 36–45, titles removed", TARGETS["ECB+ untitled"], "f1"),
+                        ("ECB+ one article per event (all topics)", TARGETS["one per story"], "linked"),
+                        ("GVA 2016–17 one article per incident, dated", TARGETS["one per story"], "linked"),
+                        ("GVA 2016–17 one article per incident, undated", TARGETS["one per story"], "linked"),
+                        ("crawl-like mixture, undated: GVA 2016–17 + ECB+ 36–45 + 10kGNAD reporting half (each alone)",
+                         TARGETS["mixture"], "f1")]:
         v = real[(name, "**storyclust (defaults)**")]
         base = {b: real[(name, f"baseline: {b}")] for b in baselines}
         best = (max if by == "f1" else min)(base, key=base.get)
