@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from storyclust import Article, InputError, StoryClusterer
-from storyclust.evaluation import (bcubed, crawl_mixture, mixed_groups, one_per_story, reliability_table,
+from storyclust.evaluation import (bcubed, crawl_mixture, crowded, mixed_groups, one_per_story, reliability_table,
                                    share_linked, split_by_story, without_dates, without_titles)
 from storyclust.storylines import ArticleSignals, pair_features
 from storyclust.storylines.fitting import crawl_pair_sets
@@ -16,17 +16,29 @@ def _events(ecb_articles):
     return np.array([a.extra["cluster_id"] for a in ecb_articles])
 
 
-@pytest.mark.parametrize("dated", [False, True])
-def test_one_article_per_event_makes_no_storyline(ecb_articles, embedder, dated):
-    # 20 articles on 20 events (two of each kind: two earthquakes, two arrests...): nothing is one story
+@pytest.mark.parametrize("days", [None, 365, 1])
+def test_one_article_per_event_makes_no_storyline(ecb_articles, embedder, days):
+    # 20 articles on 20 events (two of each kind: two earthquakes, two arrests...): nothing is one story, whether
+    # undated, spread over a year as in an archive, or all of one day as in a day's crawl
     arts, _ = one_per_story(ecb_articles, _events(ecb_articles), random_state=0)
-    if dated:  # spread over a year, as in an archive: ECB+'s events of one kind happened years apart (put days
-        # apart, two of them, both Doctor Who castings, come close to one storyline)
-        days = np.random.default_rng(0).integers(0, 365, len(arts)).tolist()
+    if days:
+        days = np.random.default_rng(0).integers(0, days, len(arts)).tolist()
         arts = [Article(a.id, a.text, title=a.title, date=datetime(2024, 3, 1) + timedelta(days=d))
                 for a, d in zip(arts, days)]
     labels = StoryClusterer(embedder=embedder).fit_predict(arts)
     assert len(arts) == 20 and (labels == -1).all(), labels
+
+
+def test_a_days_crawl_of_shootings_makes_no_storyline(gva_records, embedder):
+    # 60 reports of 60 different shootings, all dated the same day: a near date says nothing here
+    rows = sorted((r for r in gva_records if not r["suspect"] and r["date"] >= "2016"), key=lambda r: r["doc_id"])
+    arts, incidents = [], set()
+    for r in rows:
+        if r["incident_id"] not in incidents and len(arts) < 60:
+            incidents.add(r["incident_id"])
+            arts.append(Article(r["doc_id"], r["text"], title=r["title"], date=datetime(2016, 5, 2)))
+    labels = StoryClusterer(embedder=embedder).fit_predict(arts)
+    assert len(arts) == 60 and (labels != -1).sum() <= 2, labels
 
 
 def test_storylines_hold_without_titles(ecb_articles, embedder):
@@ -69,6 +81,32 @@ def test_split_by_story_keeps_each_story_whole():
         split_by_story(arts, labels[:5], 2)
 
 
+def test_crowded_moves_stories_closer_and_keeps_their_own_gaps():
+    day = datetime(2015, 1, 1)
+    offsets = [0, 2, 40, 47, 80, None]  # stories x (days 0, 2), y (40, 47), z (80, and an undated report)
+    arts = [Article(f"a{i}", "text", date=None if d is None else day + timedelta(days=d)) for i, d in enumerate(offsets)]
+    labels = ["x", "x", "y", "y", "z", "z"]
+    moved = crowded(arts, labels, factor=4)
+    days = [None if a.date is None else (a.date - day).days for a in moved]
+    assert days == [0, 2, 10, 17, 20, None]  # first reports 4 times closer, each story's own gap kept
+    assert (arts[2].date - day).days == 40  # the originals are untouched
+    assert [(a.date - day).days for a in crowded(arts[:5], labels[:5], factor=1)] == offsets[:5]
+    assert crowded(arts[-1:], labels[-1:])[0].date is None  # nothing dated: nothing to move
+    with pytest.raises(InputError, match="factor"):
+        crowded(arts, labels, factor=0.5)
+    with pytest.raises(InputError, match="labels"):
+        crowded(arts, labels[:2])
+
+
+def test_crowding_counts_candidates_dated_near():
+    # 0, 1, 2 within three days of each other; 3 a month later; 4 undated
+    days = np.array([0.0, 1.0, 3.0, 30.0, np.nan])
+    rows, cols = np.array([0, 0, 1, 2, 0]), np.array([1, 2, 2, 3, 4])
+    f = pair_features(rows, cols, np.eye(5, dtype=np.float32), ArticleSignals(days=days), names=["crowding"])
+    # near candidates: 0 and 1 have two each, 2 has two (3 is far), 3 and 4 none
+    assert np.allclose(f["crowding"], np.log1p([2, 2, 2, 1, 1]))
+
+
 def test_a_copy_without_its_title_forgets_what_the_title_gave():
     a = Article("a", "Police said a 17-year-old was hurt on Monday.", title="Shooting in Rocky Mount, Boy, 15, Hurt")
     assert "rocky" in a.entity_terms and "15" in a.ages  # cached from the title
@@ -96,6 +134,7 @@ def test_crawl_pair_sets_weigh_each_variant_and_skip_what_changes_nothing(ecb_ar
     assert not sets[5][4].any() and sets[0][4].any()  # one article per event: no pair is one story
     with pytest.raises(InputError, match="unknown variants"):
         crawl_pair_sets(est, arts, gold, variants=("undated_everything",))
+    assert not crawl_pair_sets(est, arts, gold, variants=("crowded", "one_per_story_crowded"))  # nothing to crowd
 
 
 def test_scores_for_real_input():
@@ -130,11 +169,8 @@ def test_a_handful_of_short_reports_on_unrelated_subjects_stays_apart(embedder, 
     assert labels[2:] == [-1] * (n - 2)
 
 
-@pytest.mark.parametrize("dated, titled", [
-    (True, True), (True, False), (False, False),
-    pytest.param(False, True, marks=pytest.mark.xfail(strict=True, reason=(
-        "issue 16: two undated reports with unlike headlines and few shared terms are not linked (ECB+ recall)"))),
-])
+@pytest.mark.parametrize("dated", [True, False])
+@pytest.mark.parametrize("titled", [True, False])
 def test_two_short_reports_of_one_vote_form_a_storyline(embedder, dated, titled):
     labels = StoryClusterer(embedder=embedder).fit(_short(5, dated, titled)).labels_.tolist()
     assert labels == [0, 0, -1, -1, -1]

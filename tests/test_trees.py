@@ -46,7 +46,8 @@ def test_the_shipped_model_never_lowers_the_probability_as_evidence_rises(stage)
     rng = np.random.default_rng(0)
     n = 2000
     base = {"dense": rng.random(n), "entity": rng.random(n) * 0.6, "days": rng.random(n) * 6, "rank": rng.random(n) * 5,
-            "rare_names": rng.random(n) * 2, "headline": rng.random(n), "support": rng.random(n)}
+            "rare_names": rng.random(n) * 2, "headline": rng.random(n), "support": rng.random(n),
+            "crowding": rng.random(n) * 3}
     for flag in ("undated", "cross_lingual", "same_site", "age_match", "age_conflict", "time_match", "time_conflict",
                  "untitled"):
         base[flag] = (rng.random(n) < 0.3).astype(float)

@@ -22,6 +22,7 @@ never changed in place; labels travel with them.
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 from typing import Sequence
 
 import numpy as np
@@ -30,7 +31,7 @@ from ..documents import Article
 from ..documents.article import forget_derived
 from ..errors import InputError
 
-__all__ = ["crawl_mixture", "one_per_story", "split_by_story", "without_dates", "without_titles"]
+__all__ = ["crawl_mixture", "crowded", "one_per_story", "split_by_story", "without_dates", "without_titles"]
 
 
 def _copy(article: Article, **changes) -> Article:
@@ -82,6 +83,43 @@ def one_per_story(articles: Sequence[Article], labels, random_state=None) -> tup
     rng = np.random.default_rng(random_state)
     picked = sorted(int(rng.choice(np.flatnonzero(labels == s))) for s in np.unique(labels))
     return [articles[i] for i in picked], labels[picked]
+
+
+def crowded(articles: Sequence[Article], labels, factor: float = 8.0, days: float | None = None) -> list[Article]:
+    """Copies of ``articles`` with their stories moved ``factor`` times closer in time: each story's dates shifted
+    alike by whole days, so gaps within a story are kept and the gaps between the stories' first reports shrink.
+
+    A curated corpus spreads its stories over years; a crawl holds many events of one kind in the same days, where
+    a near date says less. ``days``: move them closer until every story's first report falls within that many
+    days instead (a day's crawl). Undated articles are kept as they are.
+
+    >>> from datetime import datetime
+    >>> arts = [Article(f"a{i}", "text", date=datetime(2016, 1, d)) for i, d in enumerate([1, 3, 17, 19])]
+    >>> [a.date.day for a in crowded(arts, ["x", "x", "y", "y"], factor=8)]
+    [1, 3, 3, 5]
+    >>> [a.date.day for a in crowded(arts, ["x", "x", "y", "y"], days=1)]
+    [1, 3, 2, 4]
+    """
+    labels = np.asarray(labels)
+    if len(labels) != len(articles):
+        raise InputError(f"{len(labels)} labels for {len(articles)} articles", field="labels")
+    if days is None and (not isinstance(factor, (int, float)) or factor < 1):
+        raise InputError(f"factor must be a number of at least 1, got {factor!r}", field="factor")
+    if days is not None and (not isinstance(days, (int, float)) or days <= 0):
+        raise InputError(f"days must be a positive number of days, got {days!r}", field="days")
+    first = {}
+    for a, y in zip(articles, labels):
+        if a.date is not None and (y not in first or a.date < first[y]):
+            first[y] = a.date
+    if not first:
+        return list(articles)
+    start = min(first.values())
+    if days is not None:
+        span = (max(first.values()) - start).total_seconds() / 86400.0
+        factor = max(1.0, span / days)
+    # whole days, so that dates given as days stay days and two stories may share one, as in a crawl
+    shift = {y: timedelta(days=round((d - start).total_seconds() / 86400.0 * (1 - 1 / factor))) for y, d in first.items()}
+    return [a if a.date is None else _copy(a, date=a.date - shift[y]) for a, y in zip(articles, labels)]
 
 
 def split_by_story(articles: Sequence, labels, parts: int, random_state=None

@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import InputError
-from ..evaluation.variants import one_per_story, without_dates, without_titles
+from ..evaluation.variants import crowded, one_per_story, without_dates, without_titles
 from .model import PairClassifier, SameStoryModel
 from .signals import FEATURES, support_signal
 from .trees import SameStoryTrees
@@ -21,9 +21,12 @@ from .trees import SameStoryTrees
 __all__ = ["CRAWL_VARIANTS", "crawl_pair_sets", "fit_same_story_model"]
 
 # The inputs crawl_pair_sets makes from a corpus. A day's crawl mixes dated and undated, titled and untitled
-# pages, and most of its articles are the only report of their event ("one_per_story").
+# pages, most of its articles are the only report of their event ("one_per_story"), and it holds many events of
+# one kind in the same days ("crowded": the stories moved closer in time; "crowded_day": all begun within two days).
 CRAWL_VARIANTS = ("given", "undated", "half_undated", "untitled", "untitled_undated", "one_per_story",
-                  "one_per_story_undated")
+                  "one_per_story_undated", "crowded", "crowded_half_undated", "one_per_story_crowded",
+                  "crowded_day", "one_per_story_crowded_day")
+_DAY_SPAN = 2.0  # the "crowded_day" variants: every story's first report within this many days
 
 
 def fit_same_story_model(pair_sets: Sequence[tuple], names: Sequence[str] = FEATURES, kind: str = "trees",
@@ -81,7 +84,7 @@ def fit_same_story_model(pair_sets: Sequence[tuple], names: Sequence[str] = FEAT
 
 def crawl_pair_sets(clusterer, articles, labels, variants: Sequence[str] = CRAWL_VARIANTS, random_state=0,
                     small_inputs: int = 150, small_weight: float = 0.05, one_per_story_weight: float = 2.0,
-                    title_in_text: bool = False) -> list[tuple]:
+                    title_in_text: bool = False, crowd_factor: float = 8.0) -> list[tuple]:
     """Weighted candidate pairs of a labelled corpus and of crawl-like inputs made from it.
 
     For each of ``variants`` (from :data:`CRAWL_VARIANTS`) the corpus is
@@ -95,6 +98,9 @@ def crawl_pair_sets(clusterer, articles, labels, variants: Sequence[str] = CRAWL
     ``small_weight`` in total. ``title_in_text``: the corpus's titles are
     its articles' first sentences (ECB+), so an untitled copy keeps them as
     the body's first paragraph (:func:`without_titles` ``into_text``).
+    ``crowd_factor``: how much closer in time the ``crowded`` variants move the
+    stories (:func:`~storyclust.evaluation.crowded`; the ``crowded_day`` ones move
+    them until all begin within two days).
     Variants that would not change the corpus (it has no dates, no titles)
     are skipped. Returns
     ``(n, rows, cols, features, same, weights)`` tuples for
@@ -110,17 +116,19 @@ def crawl_pair_sets(clusterer, articles, labels, variants: Sequence[str] = CRAWL
     titled = any(a.title for a in articles)
     out = []
     for variant in variants:
-        if ("undated" in variant and not dated) or ("untitled" in variant and not titled):
+        if (("undated" in variant or "crowded" in variant) and not dated) or ("untitled" in variant and not titled):
             continue
         arts, y = list(articles), labels
         # a seed per kind of variant, so that a variant is drawn alike whichever others are asked for
         seed = None if random_state is None else random_state + CRAWL_VARIANTS.index(variant)
+        if "crowded" in variant:
+            arts = crowded(arts, y, crowd_factor, days=_DAY_SPAN if variant.endswith("_day") else None)
         if variant.startswith("one_per_story"):
             arts, y = one_per_story(arts, y, random_state=seed)
         if "untitled" in variant:
             arts = without_titles(arts, into_text=title_in_text)
         if variant.endswith("undated"):
-            arts = without_dates(arts, share=0.5 if variant == "half_undated" else 1.0, random_state=seed)
+            arts = without_dates(arts, share=0.5 if variant.endswith("half_undated") else 1.0, random_state=seed)
         rows, cols, f, same = clusterer.training_pairs(arts, y)
         if not len(rows):
             continue

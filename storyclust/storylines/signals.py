@@ -45,6 +45,11 @@ gets these signals:
 ``untitled``
     1 when either article has no headline (none given, none found in its
     body): the ``headline`` cosine then compares first paragraphs.
+``crowding``
+    ``log(1 + c)``, ``c`` the mean over the two articles of how many of
+    each one's candidates are dated within three days of it (0 undated): where
+    many reports of one kind fall in the same days, as in a day's crawl, a
+    near date says less.
 ``support``
     the strongest two-step path ``max_k p_ik * p_kj`` over candidate pairs,
     ``p`` being a first-stage model's probability (:attr:`SameStoryModel.support`):
@@ -76,7 +81,7 @@ __all__ = ["DEFAULT_FEATURES", "FEATURES", "MONOTONE", "ArticleSignals", "articl
 
 FEATURES = ("dense", "entity", "days", "undated", "rank", "cross_lingual", "cross_lingual_dense", "same_site",
             "rare_names", "age_match", "age_conflict", "time_match", "time_conflict", "days_beyond_month", "headline",
-            "untitled", "support")
+            "untitled", "crowding", "support")
 # The shipped model's signals. ``days_beyond_month`` is there to fit your own model with (it does not help the
 # shipped one: the "default + days_beyond_month" row of benchmarks/results/storylines.md).
 DEFAULT_FEATURES = tuple(f for f in FEATURES if f != "days_beyond_month")
@@ -86,6 +91,7 @@ DEFAULT_FEATURES = tuple(f for f in FEATURES if f != "days_beyond_month")
 MONOTONE = {"dense": 1, "entity": 1, "days": -1, "rank": -1, "cross_lingual_dense": 1, "rare_names": 1,
             "age_match": 1, "age_conflict": -1, "time_match": 1, "time_conflict": -1, "days_beyond_month": -1, "headline": 1, "support": 1}
 _MONTH = float(np.log1p(30.0))
+_CROWD_DAYS = 3.0  # "crowding" counts candidates dated this many days apart or less
 _TIME_STEP, _NEAR_STEPS = 10, 3  # clock times in 10-minute steps; near: 3 steps apart or less ("about 6 p.m.", "6:04 p.m.")
 
 
@@ -257,13 +263,16 @@ def pair_features(rows: np.ndarray, cols: np.ndarray, vectors: np.ndarray, signa
     if needs & {"entity", "rank"}:
         out["entity"] = (np.clip(_rowwise_dot(sig.entities, rows, cols), 0.0, 1.0) if sig.entities is not None
                          else np.zeros(len(rows)))
-    if needs & {"days", "undated", "days_beyond_month"}:
+    if needs & {"days", "undated", "days_beyond_month", "crowding"}:
         days = sig.days if sig.days is not None else np.full(n, np.nan)
         gap = np.abs(days[rows] - days[cols])
         undated = np.isnan(gap)
         out["days"] = np.where(undated, 0.0, np.log1p(np.nan_to_num(gap)))
         out["undated"] = undated.astype(np.float64)
         out["days_beyond_month"] = np.maximum(out["days"] - _MONTH, 0.0)
+        near = ~undated & (np.nan_to_num(gap, nan=np.inf) <= _CROWD_DAYS)
+        count = np.bincount(rows[near], minlength=n) + np.bincount(cols[near], minlength=n)
+        out["crowding"] = np.log1p((count[rows] + count[cols]) / 2.0)
     if "rank" in needs:
         r1, r2 = _ranks(n, rows, cols, out["dense"] + out["entity"])
         out["rank"] = np.log(r1) + np.log(r2)
