@@ -188,7 +188,8 @@ BEFORE = (UNCROWDED, NO_CROWDING)  # the recipe before the crowded variants, bes
 
 def held_out(datasets, gnad, data, emb) -> str:
     """The default signals refitted on one half of the tuning parts (GVA by incident, ECB+ by topic, 10kGNAD at
-    random; ``split_by_story``, ``random_state=0``) and scored on the other half, each way round."""
+    random; ``split_by_story``, ``random_state=0``) and scored on the other half, each way round, beside the recipe
+    before the crowded variants (:data:`BEFORE`) fitted on the same half."""
     (ecb, eg, es), (gva, gg, gs) = datasets["ECB+"], datasets["GVA"]
     gn_arts, _, gn_s = gnad
     topic = np.array([a.extra["topic"] for a in ecb])
@@ -207,8 +208,8 @@ def held_out(datasets, gnad, data, emb) -> str:
         fit, test = {n: h[1 - k] for n, h in halves.items()}, {n: h[k] for n, h in halves.items()}
         corpora = {"ECB+": ([ecb[i] for i in fit["ECB+"]], eg[fit["ECB+"]]),
                    "GVA": ([gva[i] for i in fit["GVA"]], gg[fit["GVA"]])}
-        fitted = fit_models(tuning_sets(corpora, [gn_arts[i] for i in fit["10kGNAD"]], data), [DEFAULT_FEATURES, BEFORE],
-                            emb)
+        tuning = tuning_sets(corpora, [gn_arts[i] for i in fit["10kGNAD"]], data)
+        fitted = fit_models(tuning, [DEFAULT_FEATURES, BEFORE], emb)
         G, E = ([gva[i] for i in test["GVA"]], gg[test["GVA"]]), ([ecb[i] for i in test["ECB+"]], eg[test["ECB+"]])
         one, one_gold = one_per_story(*G, random_state=0)
         inputs = {"GVA, dated": G, "GVA, dated, as crowded as the reporting part": (crowded(*G, factor), G[1]),
@@ -382,8 +383,8 @@ def real_input(datasets, gnad, settings, baselines, emb, base_emb, models):
         ("GVA 2016–17 one article per incident, undated", without_dates(g_one), g_one_gold, "GVA", "linked"),
         ("GVA 2016–17 as a week's crawl (every incident's first report moved into seven days, `crowded`)",
          crowded(g_rep, g_gold, days=7), g_gold, "GVA", "f1"),
-        ("GVA 2016–17 one article per incident, as a week's crawl", crowded(g_one, g_one_gold, days=7), g_one_gold, "GVA",
-         "linked"),
+        ("GVA 2016–17 one article per incident, as a week's crawl", crowded(g_one, g_one_gold, days=7), g_one_gold,
+         "GVA", "linked"),
         ("crawl-like mixture, undated: GVA 2016–17 + ECB+ 36–45 + 10kGNAD reporting half (each alone)",
          *crawl_mixture([(g_rep, g_gold), (e_rep, e_gold), (n_rep, None)]), "mixture", "f1"),
     ]

@@ -22,9 +22,9 @@ def test_one_article_per_event_makes_no_storyline(ecb_articles, embedder, days):
     # undated, spread over a year as in an archive, or all of one day as in a day's crawl
     arts, _ = one_per_story(ecb_articles, _events(ecb_articles), random_state=0)
     if days:
-        days = np.random.default_rng(0).integers(0, days, len(arts)).tolist()
+        offsets = np.random.default_rng(0).integers(0, days, len(arts)).tolist()
         arts = [Article(a.id, a.text, title=a.title, date=datetime(2024, 3, 1) + timedelta(days=d))
-                for a, d in zip(arts, days)]
+                for a, d in zip(arts, offsets)]
     labels = StoryClusterer(embedder=embedder).fit_predict(arts)
     assert len(arts) == 20 and (labels == -1).all(), labels
 
@@ -84,7 +84,8 @@ def test_split_by_story_keeps_each_story_whole():
 def test_crowded_moves_stories_closer_and_keeps_their_own_gaps():
     day = datetime(2015, 1, 1)
     offsets = [0, 2, 40, 47, 80, None]  # stories x (days 0, 2), y (40, 47), z (80, and an undated report)
-    arts = [Article(f"a{i}", "text", date=None if d is None else day + timedelta(days=d)) for i, d in enumerate(offsets)]
+    arts = [Article(f"a{i}", "text", date=None if d is None else day + timedelta(days=d))
+            for i, d in enumerate(offsets)]
     labels = ["x", "x", "y", "y", "z", "z"]
     moved = crowded(arts, labels, factor=4)
     days = [None if a.date is None else (a.date - day).days for a in moved]

@@ -13,7 +13,8 @@ from .variants import crawl_mixture, crowded, one_per_story, split_by_story, wit
 
 __all__ = ["DAMAGE", "Replay", "daily_batches", "growth_exponent", "id_churn", "moves_that_mend", "random_batches",
            "replay",
-           "windowed_bcubed", "bcubed", "clustering_scores", "crawl_mixture", "crowded", "cross_validated", "damage", "linked_groups",
+           "windowed_bcubed", "bcubed", "clustering_scores", "crawl_mixture", "crowded", "cross_validated", "damage",
+           "linked_groups",
            "pearson_by", "read_scored_pairs", "translation_accuracy", "lookup_scores", "mixed_groups",
            "noise_as_singletons", "one_per_story", "reliability_table", "retrieval_scores", "share_linked", "split_by_story",
            "storyline_vectors",

@@ -118,7 +118,8 @@ def crowded(articles: Sequence[Article], labels, factor: float = 8.0, days: floa
         span = (max(first.values()) - start).total_seconds() / 86400.0
         factor = max(1.0, span / days)
     # whole days, so that dates given as days stay days and two stories may share one, as in a crawl
-    shift = {y: timedelta(days=round((d - start).total_seconds() / 86400.0 * (1 - 1 / factor))) for y, d in first.items()}
+    shift = {y: timedelta(days=round((d - start).total_seconds() / 86400.0 * (1 - 1 / factor)))
+             for y, d in first.items()}
     return [a if a.date is None else _copy(a, date=a.date - shift[y]) for a, y in zip(articles, labels)]
 
 
