@@ -270,7 +270,7 @@ def pair_features(rows: np.ndarray, cols: np.ndarray, vectors: np.ndarray, signa
         out["days"] = np.where(undated, 0.0, np.log1p(np.nan_to_num(gap)))
         out["undated"] = undated.astype(np.float64)
         out["days_beyond_month"] = np.maximum(out["days"] - _MONTH, 0.0)
-        near = ~undated & (np.nan_to_num(gap, nan=np.inf) <= _CROWD_DAYS)
+        near = np.nan_to_num(gap, nan=np.inf) <= _CROWD_DAYS  # an undated pair is never near
         count = np.bincount(rows[near], minlength=n) + np.bincount(cols[near], minlength=n)
         out["crowding"] = np.log1p((count[rows] + count[cols]) / 2.0)
     if "rank" in needs:
