@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from storyclust import Article, InputError, StoryClusterer
-from storyclust.evaluation import (bcubed, crawl_mixture, crowded, mixed_groups, one_per_story, reliability_table,
-                                   share_linked, split_by_story, without_dates, without_titles)
+from storyclust.evaluation import (alone_linked, bcubed, crawl_mixture, crowded, few_stories, mixed_groups,
+                                   one_per_story, reliability_table, share_linked, split_by_story, without_dates,
+                                   without_titles)
 from storyclust.storylines import ArticleSignals, pair_features
 from storyclust.storylines.fitting import crawl_pair_sets
 
@@ -41,6 +42,25 @@ def test_a_days_crawl_of_shootings_makes_no_storyline(gva_records, embedder):
     assert len(arts) == 60 and (labels != -1).sum() <= 2, labels
 
 
+@pytest.mark.parametrize("dated", [True, False])
+def test_a_crawl_of_mostly_one_off_reports_links_its_few_stories(gva_records, embedder, dated):
+    # 40 shootings with one report each and four told whole (three to six reports each): link those, not the rest
+    rows = sorted((r for r in gva_records if not r["suspect"] and r["date"] >= "2016"), key=lambda r: r["doc_id"])
+    by_incident = {}
+    for r in rows:
+        by_incident.setdefault(r["incident_id"], []).append(r)
+    whole = [i for i in sorted(by_incident) if 3 <= len(by_incident[i]) <= 6][:4]
+    lone = [i for i in sorted(by_incident) if i not in whole][:40]
+    picked = [r for i in whole for r in by_incident[i]] + [by_incident[i][0] for i in lone]
+    arts = [Article(r["doc_id"], r["text"], title=r["title"], date=datetime.fromisoformat(r["date"][:10]) if dated
+                    else None) for r in picked]
+    gold = np.array([r["incident_id"] for r in picked])
+    labels = StoryClusterer(embedder=embedder).fit_predict(arts)
+    told = np.isin(gold, whole)
+    assert alone_linked(gold, labels) <= 0.05, labels[~told]
+    assert bcubed(gold[told], labels[told])[1] >= 0.6, (gold[told], labels[told])  # not all held apart
+
+
 def test_storylines_hold_without_titles(ecb_articles, embedder):
     gold = _events(ecb_articles)
     labels = StoryClusterer(embedder=embedder).fit_predict(without_titles(ecb_articles))
@@ -63,6 +83,20 @@ def test_variants_copy_and_check():
     mixed, gold = crawl_mixture([(arts[:4], [0, 0, 1, 1]), (arts[4:], None)])
     assert all(a.date is None for a in mixed)
     assert gold.tolist()[:4] == ["0:0", "0:0", "0:1", "0:1"] and len(set(gold[4:])) == 6
+
+
+def test_few_stories_keeps_a_few_stories_whole_and_one_report_of_the_rest():
+    labels = np.repeat(np.arange(20), 3)  # 20 stories of three reports
+    arts = [Article(f"a{i}", "text") for i in range(len(labels))]
+    kept, y = few_stories(arts, labels, share=0.1, random_state=0)
+    stories, counts = np.unique(y, return_counts=True)
+    assert len(stories) == 20 and sorted(counts.tolist()) == [1] * 18 + [3, 3]
+    assert [a.id for a in kept] == sorted((a.id for a in kept), key=lambda i: int(i[1:]))  # input order kept
+    assert few_stories(arts, labels, share=0.1, random_state=0)[1].tolist() == y.tolist()
+    with pytest.raises(InputError, match="share"):
+        few_stories(arts, labels, share=2)
+    with pytest.raises(InputError, match="labels"):
+        few_stories(arts, labels[:-1])
 
 
 def test_split_by_story_keeps_each_story_whole():
@@ -140,6 +174,7 @@ def test_crawl_pair_sets_weigh_each_variant_and_skip_what_changes_nothing(ecb_ar
 
 def test_scores_for_real_input():
     assert share_linked([-1, -1, 0, 0]) == 0.5
+    assert alone_linked(["x", "x", "y", "z", "w"], [0, 0, 1, 1, -1]) == 2 / 3 and alone_linked(["x", "x"], [0, 0]) == 0.0
     assert mixed_groups(["a", "b", "a"], [0, 0, -1]) == (1, 1)
     table = reliability_table([0.05, 0.06, 0.95], [0, 0, 1])
     assert [r["pairs"] for r in table] == [2, 1] and table[1]["observed same-story rate"] == 1.0

@@ -2,18 +2,19 @@
 of articles, and streams replayed for online storylines,
 synthetic storylines (the last stage)."""
 
-from .metrics import (bcubed, clustering_scores, lookup_scores, mixed_groups, noise_as_singletons,
+from .metrics import (alone_linked, bcubed, clustering_scores, lookup_scores, mixed_groups, noise_as_singletons,
                       reliability_table, retrieval_scores, share_linked)
 from .damage import DAMAGE, damage
 from .pairs import cross_validated, linked_groups, pearson_by, read_scored_pairs, translation_accuracy
 from .stream import (Replay, daily_batches, growth_exponent, id_churn, moves_that_mend, random_batches, replay,
                      windowed_bcubed)
 from .synthetic import storyline_vectors
-from .variants import crawl_mixture, crowded, one_per_story, split_by_story, without_dates, without_titles
+from .variants import crawl_mixture, crowded, few_stories, one_per_story, split_by_story, without_dates, without_titles
 
 __all__ = ["DAMAGE", "Replay", "daily_batches", "growth_exponent", "id_churn", "moves_that_mend", "random_batches",
            "replay",
-           "windowed_bcubed", "bcubed", "clustering_scores", "crawl_mixture", "crowded", "cross_validated", "damage",
+           "windowed_bcubed", "alone_linked", "bcubed", "clustering_scores", "crawl_mixture", "crowded",
+           "cross_validated", "damage", "few_stories",
            "linked_groups",
            "pearson_by", "read_scored_pairs", "translation_accuracy", "lookup_scores", "mixed_groups",
            "noise_as_singletons", "one_per_story", "reliability_table", "retrieval_scores", "share_linked", "split_by_story",

@@ -7,7 +7,9 @@ import numpy as np
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.metrics.cluster import contingency_matrix
 
-__all__ = ["bcubed", "clustering_scores", "lookup_scores", "mixed_groups", "noise_as_singletons",
+from ..errors import InputError
+
+__all__ = ["alone_linked", "bcubed", "clustering_scores", "lookup_scores", "mixed_groups", "noise_as_singletons",
            "reliability_table", "retrieval_scores", "share_linked"]
 
 
@@ -63,6 +65,26 @@ def share_linked(pred) -> float:
         return 0.0
     group = np.unique(noise_as_singletons(pred), return_inverse=True)[1]
     return float(np.mean(np.bincount(group)[group] >= 2))
+
+
+def alone_linked(gold, pred) -> float:
+    """Share of the lone reports (the only item of their ``gold`` story) that ``pred`` puts in a group of two or
+    more: what :func:`share_linked` measures, on an input where some items do belong together. 0 when none is alone.
+
+    >>> alone_linked(["x", "x", "y", "z"], [0, 0, 1, 1])
+    1.0
+    >>> alone_linked(["x", "x", "y", "z"], [0, 0, -1, 1])
+    0.0
+    """
+    gold = np.asarray(gold)
+    if len(gold) != len(pred):
+        raise InputError(f"{len(gold)} gold labels for {len(pred)} predicted", field="pred")
+    story = np.unique(gold, return_inverse=True)[1]
+    alone = np.bincount(story)[story] == 1
+    if not alone.any():
+        return 0.0
+    group = np.unique(noise_as_singletons(pred), return_inverse=True)[1]
+    return float(np.mean(np.bincount(group)[group][alone] >= 2))
 
 
 def mixed_groups(classes, pred) -> tuple[int, int]:

@@ -31,7 +31,8 @@ from ..documents import Article
 from ..documents.article import forget_derived
 from ..errors import InputError
 
-__all__ = ["crawl_mixture", "crowded", "one_per_story", "split_by_story", "without_dates", "without_titles"]
+__all__ = ["crawl_mixture", "crowded", "few_stories", "one_per_story", "split_by_story", "without_dates",
+           "without_titles"]
 
 
 def _copy(article: Article, **changes) -> Article:
@@ -82,6 +83,34 @@ def one_per_story(articles: Sequence[Article], labels, random_state=None) -> tup
         raise InputError(f"{len(labels)} labels for {len(articles)} articles", field="labels")
     rng = np.random.default_rng(random_state)
     picked = sorted(int(rng.choice(np.flatnonzero(labels == s))) for s in np.unique(labels))
+    return [articles[i] for i in picked], labels[picked]
+
+
+def few_stories(articles: Sequence[Article], labels, share: float = 0.1, random_state=None
+                ) -> tuple[list[Article], np.ndarray]:
+    """Every report of a few stories, one report of each other: a crawl of mostly one-off reports with a few
+    storylines in it.
+
+    ``share`` of the stories (drawn at random among those told more than once, at least one) keep all their
+    reports. Unlike :func:`one_per_story`, an input where some articles belong together although most do not:
+    a model must link those without linking the rest, whatever share of the input they are.
+
+    >>> arts = [Article(f"a{i}", "text") for i in range(6)]
+    >>> kept, y = few_stories(arts, ["x", "x", "y", "y", "z", "w"], share=0.25, random_state=0)
+    >>> sorted(y.tolist())
+    ['w', 'x', 'y', 'y', 'z']
+    """
+    labels = np.asarray(labels)
+    if len(labels) != len(articles):
+        raise InputError(f"{len(labels)} labels for {len(articles)} articles", field="labels")
+    share = _check_share(share)
+    rng = np.random.default_rng(random_state)
+    stories, counts = np.unique(labels, return_counts=True)
+    told_often = stories[counts > 1]
+    n_whole = min(len(told_often), max(1, round(share * len(stories)))) if len(told_often) else 0
+    whole = set(rng.choice(told_often, size=n_whole, replace=False).tolist()) if n_whole else set()
+    picked = sorted(i for s in stories for i in (np.flatnonzero(labels == s).tolist() if s in whole
+                                                    else [int(rng.choice(np.flatnonzero(labels == s)))]))
     return [articles[i] for i in picked], labels[picked]
 
 
