@@ -17,6 +17,11 @@ def _events(ecb_articles):
     return np.array([a.extra["cluster_id"] for a in ecb_articles])
 
 
+def _gva_2016(gva_records):
+    """GVA's non-suspect records dated 2016 or later, in doc id order."""
+    return sorted((r for r in gva_records if not r["suspect"] and r["date"] >= "2016"), key=lambda r: r["doc_id"])
+
+
 @pytest.mark.parametrize("days", [None, 365, 1])
 def test_one_article_per_event_makes_no_storyline(ecb_articles, embedder, days):
     # 20 articles on 20 events (two of each kind: two earthquakes, two arrests...): nothing is one story, whether
@@ -32,9 +37,8 @@ def test_one_article_per_event_makes_no_storyline(ecb_articles, embedder, days):
 
 def test_a_days_crawl_of_shootings_makes_no_storyline(gva_records, embedder):
     # 60 reports of 60 different shootings, all dated the same day: a near date says nothing here
-    rows = sorted((r for r in gva_records if not r["suspect"] and r["date"] >= "2016"), key=lambda r: r["doc_id"])
     arts, incidents = [], set()
-    for r in rows:
+    for r in _gva_2016(gva_records):
         if r["incident_id"] not in incidents and len(arts) < 60:
             incidents.add(r["incident_id"])
             arts.append(Article(r["doc_id"], r["text"], title=r["title"], date=datetime(2016, 5, 2)))
@@ -45,9 +49,8 @@ def test_a_days_crawl_of_shootings_makes_no_storyline(gva_records, embedder):
 @pytest.mark.parametrize("dated", [True, False])
 def test_a_crawl_of_mostly_one_off_reports_links_its_few_stories(gva_records, embedder, dated):
     # 40 shootings with one report each and four told whole (three to six reports each): link those, not the rest
-    rows = sorted((r for r in gva_records if not r["suspect"] and r["date"] >= "2016"), key=lambda r: r["doc_id"])
     by_incident = {}
-    for r in rows:
+    for r in _gva_2016(gva_records):
         by_incident.setdefault(r["incident_id"], []).append(r)
     whole = [i for i in sorted(by_incident) if 3 <= len(by_incident[i]) <= 6][:4]
     lone = [i for i in sorted(by_incident) if i not in whole][:40]

@@ -63,8 +63,13 @@ def share_linked(pred) -> float:
     """
     if not len(pred):
         return 0.0
-    group = np.unique(noise_as_singletons(pred), return_inverse=True)[1]
-    return float(np.mean(np.bincount(group)[group] >= 2))
+    return float(np.mean(_group_sizes(noise_as_singletons(pred)) >= 2))
+
+
+def _group_sizes(labels) -> np.ndarray:
+    """The size of each item's group."""
+    group = np.unique(np.asarray(labels), return_inverse=True)[1]
+    return np.bincount(group)[group]
 
 
 def alone_linked(gold, pred) -> float:
@@ -76,15 +81,12 @@ def alone_linked(gold, pred) -> float:
     >>> alone_linked(["x", "x", "y", "z"], [0, 0, -1, 1])
     0.0
     """
-    gold = np.asarray(gold)
     if len(gold) != len(pred):
         raise InputError(f"{len(gold)} gold labels for {len(pred)} predicted", field="pred")
-    story = np.unique(gold, return_inverse=True)[1]
-    alone = np.bincount(story)[story] == 1
+    alone = _group_sizes(gold) == 1
     if not alone.any():
         return 0.0
-    group = np.unique(noise_as_singletons(pred), return_inverse=True)[1]
-    return float(np.mean(np.bincount(group)[group][alone] >= 2))
+    return float(np.mean(_group_sizes(noise_as_singletons(pred))[alone] >= 2))
 
 
 def mixed_groups(classes, pred) -> tuple[int, int]:

@@ -82,8 +82,15 @@ def one_per_story(articles: Sequence[Article], labels, random_state=None) -> tup
     if len(labels) != len(articles):
         raise InputError(f"{len(labels)} labels for {len(articles)} articles", field="labels")
     rng = np.random.default_rng(random_state)
-    picked = sorted(int(rng.choice(np.flatnonzero(labels == s))) for s in np.unique(labels))
+    picked = sorted(int(rng.choice(m)) for m in _members(labels).values())
     return [articles[i] for i in picked], labels[picked]
+
+
+def _members(labels: np.ndarray) -> dict:
+    """Each story's article numbers, ascending, the stories in sorted order."""
+    stories, story = np.unique(labels, return_inverse=True)
+    order = np.argsort(story, kind="stable")
+    return dict(zip(stories.tolist(), np.split(order, np.cumsum(np.bincount(story))[:-1])))
 
 
 def few_stories(articles: Sequence[Article], labels, share: float = 0.1, random_state=None
@@ -105,12 +112,11 @@ def few_stories(articles: Sequence[Article], labels, share: float = 0.1, random_
         raise InputError(f"{len(labels)} labels for {len(articles)} articles", field="labels")
     share = _check_share(share)
     rng = np.random.default_rng(random_state)
-    stories, counts = np.unique(labels, return_counts=True)
-    told_often = stories[counts > 1]
-    n_whole = min(len(told_often), max(1, round(share * len(stories)))) if len(told_often) else 0
-    whole = set(rng.choice(told_often, size=n_whole, replace=False).tolist()) if n_whole else set()
-    picked = sorted(i for s in stories for i in (np.flatnonzero(labels == s).tolist() if s in whole
-                                                    else [int(rng.choice(np.flatnonzero(labels == s)))]))
+    members = _members(labels)
+    told_often = np.array([s for s, m in members.items() if len(m) > 1])
+    n_whole = min(len(told_often), max(1, round(share * len(members))))
+    whole = set(rng.choice(told_often, size=n_whole, replace=False).tolist()) if len(told_often) else set()
+    picked = sorted(i for s, m in members.items() for i in (m.tolist() if s in whole else [int(rng.choice(m))]))
     return [articles[i] for i in picked], labels[picked]
 
 
