@@ -33,6 +33,17 @@ def test_entity_terms_are_names_and_numbers_not_sentence_starts():
     assert "polizei" in entity_terms("The officers of the Polizei arrived in time.", lang="en")
 
 
+def test_a_sentence_start_is_a_name_when_rare_or_capitalised_elsewhere():
+    terms = entity_terms("DOUGLASVILLE, Ga. (AP) - A man shot six people. Investigators said Cedric Prather, 33, "
+                         "fled.\nPrather left no note. Chicago police, said a Chicago spokesman, were not involved.")
+    # a dateline's town and a surname are rare words; "Chicago" is capitalised mid-sentence too
+    assert terms.count("douglasville") == 1 and terms.count("prather") == 2 and terms.count("chicago") == 2
+    assert "investigators" not in terms and "a" not in terms  # common words that start sentences
+    # German: a sentence-initial common noun is still a noun, a rare name is kept
+    de = entity_terms("Polizei und Feuerwehr kamen spät. Schoigu sagte nichts dazu.", lang="de")
+    assert "schoigu" in de and "polizei" not in de
+
+
 def test_entity_matrix_rows_are_unit_or_empty():
     arts = [Article("a", "He met Angela Merkel in Berlin."), Article("b", "it rained all day.")]
     m = entity_matrix(arts)

@@ -1,7 +1,8 @@
 """Names, numbers and ages: the words of an article that tell two events of one kind apart.
 
-An article's *entity terms* are its capitalised words that do not start a
-sentence, and its numbers, in any language. German capitalises every noun, so
+An article's *entity terms* are its capitalised words and its numbers, in any
+language; a word that starts a sentence counts when the text capitalises it
+elsewhere or it is a rare word (a dateline's town, a surname). German capitalises every noun, so
 in German text a capitalised word that is a common German word and not an
 English one ("Regierung", "Polizei", "Prozent"), or a compound ending in one
 ("Agenturmeldungen"), is taken for a noun, not a name, unless it follows a bare
@@ -38,20 +39,26 @@ _STRIP = "\"'“”„‚‘’«»()[]{}<>.,;:!?*|/\\–—-"
 
 
 def entity_terms(text: str, lang: str | None = None) -> list[str]:
-    """Capitalised words not at a sentence start, and numbers, lower-cased; in German, not its common nouns.
+    """Capitalised words and numbers, lower-cased; at a sentence start only names; in German, not its common nouns.
 
+    A capitalised word that starts a sentence is a name too when the text
+    capitalises it elsewhere, or when it is a rare word in the text's language
+    (a dateline's "DOUGLASVILLE, Ga." or "Prather left no note", not "Police said").
     ``lang``: the text's language (default: :func:`~storyclust.documents.guess_language`).
 
     >>> entity_terms("Police in Rocky Mount said 3 men were shot. The suspect, 19, fled to Durham.")
     ['rocky', 'mount', '3', '19', 'durham']
+    >>> entity_terms("DOUGLASVILLE, Ga. (AP) - A man shot six. Prather, 33, fled. Police found Prather.")
+    ['douglasville', 'prather', '33', 'prather']
     >>> entity_terms("Die Polizei in Köln meldete am Montag, Minister Schoigu sei mit der Regierung in Seoul.")
     ['köln', 'minister', 'schoigu', 'seoul']
     >>> entity_terms("Laut Agenturmeldungen sprach der Flüchtlings-Koordinator mit Mikl-Leitner in Greifswald.")
     ['mikl-leitner', 'greifswald']
     """
     stop = stop_words()
-    german = (lang or guess_language(text)) == "de"
-    terms = []
+    lang = lang or guess_language(text)
+    german = lang == "de"
+    found = []  # (term, starts a sentence)
     for sentence in _SENTENCE_END.split(text):
         words = sentence.split()
         for pos, raw in enumerate(words):
@@ -59,12 +66,31 @@ def entity_terms(text: str, lang: str | None = None) -> list[str]:
             if len(w) < 2 and not w.isdigit():
                 continue
             if any(c.isdigit() for c in w):
-                terms.append(w.lower())
-            elif pos > 0 and w[0].isupper() and w.lower() not in stop:
+                found.append((w.lower(), False))
+            elif w[0].isupper() and w.lower() not in stop:
                 # a German noun takes an article; a place after a bare preposition ("in Köln") is a name
-                if not german or words[pos - 1] in _BARE_PLACE or not _german_noun(w.lower()):
-                    terms.append(w.lower())
-    return terms
+                if not german or (pos > 0 and words[pos - 1] in _BARE_PLACE) or not _german_noun(w.lower()):
+                    found.append((w.lower(), pos == 0))
+    inside = {t for t, first in found if not first}
+    return [t for t, first in found if not first or t in inside or _rare_word(t, lang)]
+
+
+@lru_cache(maxsize=200_000)
+def _rare_word(word: str, lang: str) -> bool:
+    """Rarer than once per million words in ``lang`` (else in English): a name, not a word that starts
+    sentences ("Police", "Investigators")."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, lang if lang in _wordfreq_languages() else "en") < _NOUN_MIN_ZIPF
+
+
+@lru_cache(maxsize=1)
+def _wordfreq_languages() -> frozenset:
+    """wordfreq's languages, but those it needs another tokenizer for: a capitalised word in Chinese, Japanese or
+    Korean text is in Latin letters, so English frequencies judge it."""
+    from wordfreq import available_languages
+
+    return frozenset(available_languages()) - {"zh", "ja", "ko"}
 
 
 @lru_cache(maxsize=200_000)
