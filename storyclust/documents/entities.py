@@ -2,14 +2,15 @@
 
 An article's *entity terms* are its capitalised words and its numbers, in any
 language; a word that starts a sentence counts when the text capitalises it
-elsewhere or it is a rare word (a dateline's town, a surname). German capitalises every noun, so
-in German text a capitalised word that is a common German word and not an
-English one ("Regierung", "Polizei", "Prozent"), or a compound ending in one
-("Agenturmeldungen"), is taken for a noun, not a name, unless it follows a bare
-preposition as places do ("in Köln"); names of people and places that the news
-of both languages use ("Putin", "Seoul") and rare names ("Schoigu", a village)
-stay. *Ages* ("a 17-year-old", "John Doe, 35,", "der 19-Jährige") come from the
-same text. :attr:`Article.entity_terms <storyclust.Article.entity_terms>` and
+elsewhere or it is a rare word (a dateline's town, a surname). German
+capitalises every noun, so in German text a capitalised word that is a common
+German word and not an English one ("Regierung", "Polizei", "Prozent"), or a
+compound ending in one ("Agenturmeldungen"), is taken for a noun, not a name,
+unless it follows a bare preposition as places do ("in Köln"); names of people
+and places that the news of both languages use ("Putin", "Seoul") and rare names
+("Schoigu", a village) stay. *Ages* ("a 17-year-old", "John Doe, 35,",
+"der 19-Jährige") come from the same text.
+:attr:`Article.entity_terms <storyclust.Article.entity_terms>` and
 :attr:`Article.ages <storyclust.Article.ages>` keep them per article.
 """
 
@@ -30,7 +31,7 @@ _AGE = re.compile(r"\b(\d{1,3})[- ]years?[- ]old\b|,\s(\d{1,2}),\s|\b(\d{1,3})-?
 _TIME = re.compile(r"\b(\d{1,2})(?:[:.](\d{2}))?\s?([ap])\.?\s?m\b\.?|\b(noon|midnight)\b"
                    r"|\b(\d{1,2})(?:[:.](\d{2}))?\s?Uhr\b|\b(\d{1,2})h(\d{2})\b", re.IGNORECASE)
 
-_NOUN_MIN_ZIPF = 3.0   # at least this common in German
+_COMMON_ZIPF = 3.0     # a common word: once per million words or more (a German noun; not a name)
 _NOUN_MIN_GAP = 2.0    # and this much more common in German than in English (100 times)
 _COMPOUND_MIN_TAIL = 4  # the shortest noun a compound may end in ("-land", "-kurs")
 _BARE_PLACE = frozenset({"in", "aus", "nach", "bei", "von", "bis", "gegen", "über", "durch", "nahe", "zwischen"})
@@ -81,7 +82,7 @@ def _rare_word(word: str, lang: str) -> bool:
     sentences ("Police", "Investigators")."""
     from wordfreq import zipf_frequency
 
-    return zipf_frequency(word, lang if lang in _wordfreq_languages() else "en") < _NOUN_MIN_ZIPF
+    return zipf_frequency(word, lang if lang in _wordfreq_languages() else "en") < _COMMON_ZIPF
 
 
 @lru_cache(maxsize=1)
@@ -105,7 +106,7 @@ def _german_noun(word: str) -> bool:
 
     def common(w: str) -> bool:
         de = zipf_frequency(w, "de")
-        return de >= _NOUN_MIN_ZIPF and de - zipf_frequency(w, "en") >= _NOUN_MIN_GAP
+        return de >= _COMMON_ZIPF and de - zipf_frequency(w, "en") >= _NOUN_MIN_GAP
 
     if common(word):
         return True
