@@ -21,7 +21,8 @@ from .terms import TermIndex, article_terms
 
 __all__ = ["StoryIndex", "Hit", "FORMAT_VERSION"]
 
-FORMAT_VERSION = 2
+# 3: entity terms count a sentence-initial name (stored terms from version 2 would not match new ones).
+FORMAT_VERSION = 3
 _META_FIELDS = ("date", "source", "lang", "title")
 # What related-story reranking reads besides the metadata (see :meth:`StoryIndex.add_articles`).
 _EVIDENCE_FIELDS = ("site", "ages", "times", "titled", "terms")
@@ -414,7 +415,6 @@ class StoryIndex:
         for fid, row in zip(meta["faiss_ids"], meta["rows"]):
             if row.get("date"):
                 row["date"] = datetime.fromisoformat(row["date"])
-            row.setdefault("times", [])  # an index saved before clock times were kept gives none
             idx._rows[fid] = row
             idx._ids[row["id"]] = fid
             idx._terms.add(fid, row["terms"])
