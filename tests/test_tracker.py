@@ -4,6 +4,7 @@ import collections
 import json
 import os
 import random
+import re
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -211,7 +212,7 @@ def test_state_survives_save_and_load(gva_slice, embedder, tmp_path):
     assert len(list((tmp_path / "state").iterdir())) == 3  # tracker.json and one state's two files
 
 
-def test_load_refuses_another_model_or_embedder(gva_slice, embedder, tmp_path):
+def test_load_refuses_another_model_embedder_or_format(gva_slice, embedder, tmp_path):
     from storyclust import Embedder
 
     arts, _ = gva_slice
@@ -225,6 +226,10 @@ def test_load_refuses_another_model_or_embedder(gva_slice, embedder, tmp_path):
         StoryTracker.load(tmp_path / "s", embedder=Embedder("all-MiniLM-L6-v2", cache=False))
     with pytest.raises(InputError, match="no tracker.json"):
         StoryTracker.load(tmp_path / "nothing", embedder=embedder)
+    meta = tmp_path / "s" / "tracker.json"
+    meta.write_text(re.sub(r'"format_version": \d+', '"format_version": 1', meta.read_text()))
+    with pytest.raises(InputError, match="format version 1 is not 2.*rebuild"):
+        StoryTracker.load(tmp_path / "s", embedder=embedder)
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")

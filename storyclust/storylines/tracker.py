@@ -38,7 +38,8 @@ from .trees import SameStoryTrees
 
 __all__ = ["StoryTracker"]
 
-FORMAT_VERSION = 1
+# 2: the entity-term counts of a state count sentence-initial names (format 1's would judge rarity otherwise).
+FORMAT_VERSION = 2
 
 
 @dataclass
