@@ -1,4 +1,3 @@
-import json
 from datetime import datetime
 
 import numpy as np
