@@ -15,6 +15,7 @@ from storyclust import Article, InputError, ModelMismatchError, StoryClusterer, 
 from storyclust.cli import main
 from storyclust.evaluation import bcubed, daily_batches, id_churn, random_batches, replay
 from storyclust.storylines import SameStoryModel, StoryIds, name_groups
+from storyclust.storylines.tracker import FORMAT_VERSION
 
 from conftest import kill_while_writing
 
@@ -227,8 +228,8 @@ def test_load_refuses_another_model_embedder_or_format(gva_slice, embedder, tmp_
     with pytest.raises(InputError, match="no tracker.json"):
         StoryTracker.load(tmp_path / "nothing", embedder=embedder)
     meta = tmp_path / "s" / "tracker.json"
-    meta.write_text(re.sub(r'"format_version": \d+', '"format_version": 1', meta.read_text()))
-    with pytest.raises(InputError, match="format version 1 is not 2.*rebuild"):
+    meta.write_text(re.sub(r'"format_version": \d+', '"format_version": 0', meta.read_text()))
+    with pytest.raises(InputError, match=f"format version 0 is not {FORMAT_VERSION}.*rebuild"):
         StoryTracker.load(tmp_path / "s", embedder=embedder)
 
 
