@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from storyclust import InputError, ModelMismatchError, StoryIndex
+from storyclust.documents.entities import RULES_VERSION
 from storyclust.index import story_index as si
 
 
@@ -63,7 +64,7 @@ def test_save_and_load_round_trip(tmp_path):
     assert back.search(v[0], 2)[1].id in {"0", "new"}
 
 
-def test_load_refuses_other_format_versions(tmp_path):
+def test_load_refuses_other_format_or_rules_versions(tmp_path):
     idx = StoryIndex(8, "m@1")
     idx.add(["a"], _vecs(1), model="m@1")
     idx.save(tmp_path)
@@ -71,6 +72,13 @@ def test_load_refuses_other_format_versions(tmp_path):
     (tmp_path / "meta.json").write_text(meta)
     with pytest.raises(InputError, match="format version 99.*rebuild"):
         StoryIndex.load(tmp_path)
+    # an index whose entity terms were read by older rules (or saved before the field) would not match new ones
+    meta = meta.replace('"format_version": 99', f'"format_version": {si.FORMAT_VERSION}')
+    for older in (meta.replace(f'"entity_rules": {RULES_VERSION}', '"entity_rules": 1'),
+                  meta.replace(f'"entity_rules": {RULES_VERSION}, ', '')):
+        (tmp_path / "meta.json").write_text(older)
+        with pytest.raises(InputError, match="rules version 1.*rebuild"):
+            StoryIndex.load(tmp_path)
     with pytest.raises(InputError, match="not a storyclust index"):
         StoryIndex.load(tmp_path / "nothing")
 

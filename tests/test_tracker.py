@@ -213,7 +213,7 @@ def test_state_survives_save_and_load(gva_slice, embedder, tmp_path):
     assert len(list((tmp_path / "state").iterdir())) == 3  # tracker.json and one state's two files
 
 
-def test_load_refuses_another_model_embedder_or_format(gva_slice, embedder, tmp_path):
+def test_load_refuses_another_model_embedder_format_or_rules(gva_slice, embedder, tmp_path):
     from storyclust import Embedder
 
     arts, _ = gva_slice
@@ -228,7 +228,11 @@ def test_load_refuses_another_model_embedder_or_format(gva_slice, embedder, tmp_
     with pytest.raises(InputError, match="no tracker.json"):
         StoryTracker.load(tmp_path / "nothing", embedder=embedder)
     meta = tmp_path / "s" / "tracker.json"
-    meta.write_text(re.sub(r'"format_version": \d+', '"format_version": 0', meta.read_text()))
+    saved = meta.read_text()
+    meta.write_text(re.sub(r'"entity_rules": \d+', '"entity_rules": 1', saved))
+    with pytest.raises(InputError, match="rules version 1.*rebuild the state"):
+        StoryTracker.load(tmp_path / "s", embedder=embedder)
+    meta.write_text(re.sub(r'"format_version": \d+', '"format_version": 0', saved))
     with pytest.raises(InputError, match=f"format version 0 is not {FORMAT_VERSION}.*rebuild"):
         StoryTracker.load(tmp_path / "s", embedder=embedder)
 

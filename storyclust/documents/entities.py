@@ -19,9 +19,14 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from ..errors import InputError
 from .language import guess_language, stop_words
 
-__all__ = ["ages", "entity_terms", "times"]
+__all__ = ["RULES_VERSION", "ages", "check_rules_version", "entity_terms", "times"]
+
+# Bumped whenever entity_terms, ages or times return something else for the same text: a saved StoryIndex or
+# StoryTracker state holds their output, which new articles' would then not match.
+RULES_VERSION = 2
 
 _AGE = re.compile(r"\b(\d{1,3})[- ]years?[- ]old\b|,\s(\d{1,2}),\s|\b(\d{1,3})-?jährige|\b(\d{1,3}) Jahre alt\b",
                   re.IGNORECASE)
@@ -74,6 +79,18 @@ def entity_terms(text: str, lang: str | None = None) -> list[str]:
                     found.append((w.lower(), pos == 0))
     inside = {t for t, first in found if not first}
     return [t for t, first in found if not first or t in inside or _rare_word(t, lang)]
+
+
+def check_rules_version(saved, where: str, rebuild: str) -> None:
+    """Refuse a saved state (its ``RULES_VERSION``, ``None`` when it predates the field) read by other rules.
+
+    >>> check_rules_version(1, "my-index", "rebuild the index")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    storyclust.errors.InputError: my-index: ... were read by rules version 1, this storyclust reads by version 2; ...
+    """
+    if saved != RULES_VERSION:
+        raise InputError(f"its entity terms, ages and clock times were read by rules version {saved or 1}, this "
+                         f"storyclust reads by version {RULES_VERSION}; {rebuild}", where=where)
 
 
 @lru_cache(maxsize=200_000)

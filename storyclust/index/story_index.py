@@ -15,14 +15,14 @@ import faiss
 import numpy as np
 
 from .._files import write_atomically
+from ..documents.entities import RULES_VERSION, check_rules_version
 from ..errors import InputError, ModelMismatchError
 from .factory import EXACT_MAX, build_faiss_index, choose_factory
 from .terms import TermIndex, article_terms
 
 __all__ = ["StoryIndex", "Hit", "FORMAT_VERSION"]
 
-# 3: entity terms count a sentence-initial name (stored terms from version 2 would not match new ones).
-FORMAT_VERSION = 3
+FORMAT_VERSION = 2
 _META_FIELDS = ("date", "source", "lang", "title")
 # What related-story reranking reads besides the metadata (see :meth:`StoryIndex.add_articles`).
 _EVIDENCE_FIELDS = ("site", "ages", "times", "titled", "terms")
@@ -365,6 +365,7 @@ class StoryIndex:
         meta = {
             "format": "storyclust-index",
             "format_version": FORMAT_VERSION,
+            "entity_rules": RULES_VERSION,
             "model": self.model,
             "dim": self.dim,
             "factory": self.factory,
@@ -398,6 +399,7 @@ class StoryIndex:
             raise InputError(
                 f"index format version {meta.get('format_version')!r} is not {FORMAT_VERSION}, which this "
                 "storyclust reads; rebuild the index with this version", where=str(path))
+        check_rules_version(meta.get("entity_rules"), str(path), "rebuild the index with this version")
         if model is not None and model != meta["model"]:
             raise ModelMismatchError(
                 f"the index at {path} holds vectors from {meta['model']!r}, not {model!r}; "

@@ -28,6 +28,7 @@ import numpy as np
 
 from .._files import write_atomically
 from ..documents import Article, as_articles, load_articles
+from ..documents.entities import RULES_VERSION, check_rules_version
 from ..documents.loading import parse_date
 from ..errors import InputError, ModelMismatchError
 from .describe import Storyline, describe_storylines
@@ -38,8 +39,7 @@ from .trees import SameStoryTrees
 
 __all__ = ["StoryTracker"]
 
-# 2: the entity-term counts of a state count sentence-initial names (format 1's would judge rarity otherwise).
-FORMAT_VERSION = 2
+FORMAT_VERSION = 1
 
 
 @dataclass
@@ -313,7 +313,8 @@ class StoryTracker:
                  "dormant": [s.to_dict() for s in self._dormant.values()],
                  "terms": {"counts": self._terms.counts, "n_documents": self._terms.n_documents}}
         write_atomically(path / f"{name}.json", json.dumps(state, ensure_ascii=False).encode())
-        meta = {"format": "storyclust-tracker", "format_version": FORMAT_VERSION, "state": name,
+        meta = {"format": "storyclust-tracker", "format_version": FORMAT_VERSION, "entity_rules": RULES_VERSION,
+                "state": name,
                 "embedder": self._embedder().fingerprint, "model": model_fingerprint(self.model),
                 "params": {"dormant_after_days": self.dormant_after / timedelta(days=1),
                            "max_active": int(self.max_active), "threshold": self.threshold,
@@ -335,6 +336,7 @@ class StoryTracker:
         if meta.get("format") != "storyclust-tracker" or meta.get("format_version") != FORMAT_VERSION:
             raise InputError(f"tracker format version {meta.get('format_version')!r} is not {FORMAT_VERSION}, "
                              "which this storyclust reads; rebuild the state", where=str(path))
+        check_rules_version(meta.get("entity_rules"), str(path), "rebuild the state")
         if model_fingerprint(model) != meta["model"]:
             raise ModelMismatchError(f"the state at {path} was built with same-story model {meta['model']}, not "
                                      f"{model_fingerprint(model)}; pass that model as model=")
