@@ -158,12 +158,14 @@ def fit_models(tuning: list, specs, embedder):
     return models
 
 
-def tuning_sets(corpora: dict, gnad_tune: list, data: Path) -> list:
+def tuning_sets(corpora: dict, gnad_tune: list, data: Path, pieces: int = 1) -> list:
     """What the same-story model is fitted on (``fit_models``' ``tuning``): each of ``corpora`` (name ->
     ``(articles, gold)``) with its crawl-like variants, the corpora mixed undated with the German 10kGNAD
-    reports each its own story, those reports alone, and STS-B dev translation pairs."""
-    tuning = [(a, g, CRAWL_VARIANTS, TITLE_IN_TEXT[name]) for name, (a, g) in corpora.items()]
-    tuning.append((*crawl_mixture([t[:2] for t in tuning] + [(gnad_tune, None)]), ("given",), False))
+    reports each its own story, those reports alone, and STS-B dev translation pairs. ``pieces``: each corpus
+    cut into this many inputs by story first (``split_by_story``), to fit on smaller inputs of the same kind."""
+    tuning = [(a, g, CRAWL_VARIANTS, TITLE_IN_TEXT[name]) for name, (arts, gold) in corpora.items()
+              for a, g in split_by_story(arts, gold, pieces, random_state=0)]
+    tuning.append((*crawl_mixture(list(corpora.values()) + [(gnad_tune, None)]), ("given",), False))
     tuning.append((gnad_tune, np.arange(len(gnad_tune)), ("one_per_story",), False))
     tuning.append((*stsb_dev_pairs(data), "cross-lingual", False))
     return tuning
@@ -190,6 +192,9 @@ FEW_SHARE = 0.1  # "mostly one-off reports" (few_stories): this share of the sto
 
 
 BEFORE = (UNCROWDED, NO_CROWDING)  # the recipe before the crowded variants, beside the default in the held-out table
+SIZE_PARTS = (1, 2, 4, 8)  # the held-out one-article-per-incident inputs cut into this many, to see the size effect
+SMALLER_ROWS = ("GVA, dated", "GVA, undated", "ECB+", "GVA one article per incident, dated",
+                "GVA one article per incident, undated", "crawl-like mixture, undated")
 
 
 def held_out(datasets, gnad, data, emb) -> str:
@@ -210,12 +215,16 @@ def held_out(datasets, gnad, data, emb) -> str:
     per_month = {part: gs[part].sum() / months[part] for part in months}
     factor = 2 * per_month["report"] / per_month["tune"]  # a half holds half the tuning part's articles a month
     sizes = {name: [] for name in HELD_OUT_TARGETS}
+    by_fit = {name: {"input": name} for name in SMALLER_ROWS}
+    by_size = {}
     for k in (0, 1):
         fit, test = {n: h[1 - k] for n, h in halves.items()}, {n: h[k] for n, h in halves.items()}
         corpora = {"ECB+": ([ecb[i] for i in fit["ECB+"]], eg[fit["ECB+"]]),
                    "GVA": ([gva[i] for i in fit["GVA"]], gg[fit["GVA"]])}
         tuning = tuning_sets(corpora, [gn_arts[i] for i in fit["10kGNAD"]], data)
         fitted = fit_models(tuning, [DEFAULT_FEATURES, BEFORE], emb)
+        smaller = fit_models(tuning_sets(corpora, [gn_arts[i] for i in fit["10kGNAD"]], data, pieces=2),
+                             [DEFAULT_FEATURES], emb)[DEFAULT_FEATURES]
         G, E = ([gva[i] for i in test["GVA"]], gg[test["GVA"]]), ([ecb[i] for i in test["ECB+"]], eg[test["ECB+"]])
         one, one_gold = one_per_story(*G, random_state=0)
         few, few_gold = few_stories(*G, FEW_SHARE, random_state=0)
@@ -246,11 +255,26 @@ def held_out(datasets, gnad, data, emb) -> str:
                          else clustering_scores(gold, lab)["bcubed_f1"])
                 rows[name][column] = score
             sizes[name].append(len(arts))
+            if name in SMALLER_ROWS:
+                lab = StoryClusterer(embedder=emb, model=smaller, random_state=0).fit(arts).labels_
+                by_fit[name][f"half {k + 1} held out"] = rows[name][f"half {k + 1} held out"]
+                by_fit[name][f"half {k + 1}, fitted on inputs half the size"] = (
+                    share_linked(lab) if "one article" in name else clustering_scores(gold, lab)["bcubed_f1"])
+        for dating, arts in (("dated", one), ("undated", without_dates(one))):
+            for parts in SIZE_PARTS:
+                row = by_size.setdefault((dating, parts), {
+                    "input": f"GVA one article per incident, {dating}, {parts} input{'s' if parts > 1 else ''}"})
+                row.setdefault("articles per input", []).append(f"{len(arts) / parts:.0f}")
+                row[f"half {k + 1} held out"] = share_linked(
+                    in_pieces(arts, one_gold, parts, StoryClusterer(embedder=emb, model=fitted[DEFAULT_FEATURES],
+                                                                    random_state=0))[1])
         print(f"held out: half {k + 1} done", flush=True)
     density = ", ".join(f"{part}: {int(gs[part].sum())} articles in {months[part]} months "
                         f"({per_month[part]:.0f} a month)" for part in ("tune", "report"))
     for name, n in sizes.items():
         rows[name]["articles"] = " / ".join(map(str, n))
+    for row in by_size.values():
+        row["articles per input"] = " / ".join(row["articles per input"])
     cols = ["input", "articles", "half 1 held out", "half 2 held out", "half 1, before", "half 2, before", "target"]
     return ("The shipped recipe (default signals, monotone trees, the same crawl-like variants) fitted on one half "
             "of the tuning parts and scored on the other: GVA up to 2015 halved by incident, ECB+ topics 1-35 by "
@@ -263,7 +287,19 @@ def held_out(datasets, gnad, data, emb) -> str:
             f"fitted on the same half. GVA by part: {density}. \"As crowded as the reporting part\": the held-out "
             f"half's stories moved {factor:.1f} times closer in time (`crowded`), so that it holds as many articles "
             "a month as the reporting part; \"as a week's crawl\": moved until every incident's first report falls "
-            "within seven days (`crowded(days=7)`).\n\n" + markdown_table(list(rows.values()), cols) + "\n")
+            "within seven days (`crowded(days=7)`).\n\n" + markdown_table(list(rows.values()), cols) + "\n"
+            + "\n## Input size\n\nThe share of lone reports linked grows with the input's size: the one article "
+            "per incident inputs above cut into smaller inputs by incident (`split_by_story`, `random_state=0`), "
+            "each clustered alone, scored together:\n\n"
+            + markdown_table(list(by_size.values()), ["input", "articles per input", "half 1 held out",
+                                                      "half 2 held out"]) + "\n\n"
+            "A model fitted on smaller inputs than it is used on: the default recipe with each tuning corpus cut "
+            "in two by story before its crawl-like variants are drawn (`tuning_sets(pieces=2)`), scored on the "
+            "same held-out inputs as above. The GVA reporting part is twice the size of the GVA tuning part, the "
+            "largest input the shipped model is fitted on.\n\n"
+            + markdown_table(list(by_fit.values()), ["input", "half 1 held out",
+                                                     "half 1, fitted on inputs half the size", "half 2 held out",
+                                                     "half 2, fitted on inputs half the size"]) + "\n")
 
 
 def fit_vector_model(vecs, gold):
@@ -759,15 +795,21 @@ def size_rows(arts, gold, embedder):
     out = []
     for name, variant in [("dated", arts), ("undated", without_dates(arts))]:
         for parts in (1, 2, 4):
-            lab, golds = [], []
-            for sub, g in split_by_story(variant, gold, parts, random_state=0):
-                y = StoryClusterer(embedder=embedder).fit(sub).labels_
-                lab.append(np.where(y >= 0, y + len(arts) * len(lab), -1))  # storyline numbers apart across inputs
-                golds.append(g)
-            sc = clustering_scores(np.concatenate(golds), np.concatenate(lab))
+            sc = clustering_scores(*in_pieces(variant, gold, parts, StoryClusterer(embedder=embedder)))
             out.append({"input": f"{name}, {parts} input{'s' if parts > 1 else ''}",
                         "articles per input": f"{len(arts) / parts:.0f}", **{c: sc[c] for c in SIZE_COLUMNS[2:]}})
     return out
+
+
+def in_pieces(arts, gold, parts, clusterer):
+    """``arts`` cut into ``parts`` inputs by story (``split_by_story``, ``random_state=0``), each clustered by
+    ``clusterer``: the gold labels and the predicted ones, storyline numbers kept apart across inputs."""
+    lab, golds = [], []
+    for sub, g in split_by_story(arts, gold, parts, random_state=0):
+        y = clusterer.fit(sub).labels_
+        lab.append(np.where(y >= 0, y + len(arts) * len(lab), -1))
+        golds.append(g)
+    return np.concatenate(golds), np.concatenate(lab)
 
 
 def describe_gva(est, arts, gold) -> str:
