@@ -50,8 +50,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 
 from storyclust import Article, Embedder, StoryClusterer, StoryIndex, find_related, load_articles  # noqa: E402
 from storyclust.evaluation import (alone_linked, clustering_scores, crawl_mixture, crowded, few_stories,  # noqa: E402
-                                   mixed_groups, one_per_story, reliability_table, share_linked, split_by_story,
-                                   without_dates, without_titles)
+                                   fit_in_pieces, mixed_groups, one_per_story, reliability_table, share_linked,
+                                   split_by_story, without_dates, without_titles)
 from storyclust.storylines import (DEFAULT_FEATURES, FEATURES, average_linkage, fit_same_story_model,  # noqa: E402
                                    support_signal)
 from storyclust.storylines.fitting import CRAWL_VARIANTS, crawl_pair_sets  # noqa: E402
@@ -267,7 +267,7 @@ def held_out(datasets, gnad, data, emb) -> str:
             for parts in SIZE_PARTS:
                 row = by_size.setdefault((name, parts), {"input": f"{name}, {parts} input{'s' if parts > 1 else ''}"})
                 row.setdefault("articles per input", []).append(f"{len(arts) / parts:.0f}")
-                y, lab = in_pieces(arts, gold, parts, est)
+                y, lab = fit_in_pieces(est, arts, gold, parts, random_state=0)
                 row[f"half {k + 1} held out"] = (share_linked(lab) if "one article" in name
                                                  else clustering_scores(y, lab)["bcubed_f1"])
         print(f"held out: half {k + 1} done", flush=True)
@@ -797,21 +797,12 @@ def size_rows(arts, gold, embedder):
     out = []
     for name, variant in [("dated", arts), ("undated", without_dates(arts))]:
         for parts in (1, 2, 4):
-            sc = clustering_scores(*in_pieces(variant, gold, parts, StoryClusterer(embedder=embedder)))
+            sc = clustering_scores(*fit_in_pieces(StoryClusterer(embedder=embedder), variant, gold, parts,
+                                                  random_state=0))
             out.append({"input": f"{name}, {parts} input{'s' if parts > 1 else ''}",
                         "articles per input": f"{len(arts) / parts:.0f}", **{c: sc[c] for c in SIZE_COLUMNS[2:]}})
     return out
 
-
-def in_pieces(arts, gold, parts, clusterer):
-    """``arts`` cut into ``parts`` inputs by story (``split_by_story``, ``random_state=0``), each clustered by
-    ``clusterer``: the gold labels and the predicted ones, storyline numbers kept apart across inputs."""
-    lab, golds = [], []
-    for sub, g in split_by_story(arts, gold, parts, random_state=0):
-        y = clusterer.fit(sub).labels_
-        lab.append(np.where(y >= 0, y + len(arts) * len(lab), -1))
-        golds.append(g)
-    return np.concatenate(golds), np.concatenate(lab)
 
 
 def describe_gva(est, arts, gold) -> str:

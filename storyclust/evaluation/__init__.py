@@ -9,12 +9,14 @@ from .pairs import cross_validated, linked_groups, pearson_by, read_scored_pairs
 from .stream import (Replay, daily_batches, growth_exponent, id_churn, moves_that_mend, random_batches, replay,
                      windowed_bcubed)
 from .synthetic import storyline_vectors
-from .variants import crawl_mixture, crowded, few_stories, one_per_story, split_by_story, without_dates, without_titles
+from .variants import (crawl_mixture, crowded, few_stories, fit_in_pieces, one_per_story, split_by_story,
+                       without_dates, without_titles)
 
 __all__ = ["DAMAGE", "Replay", "daily_batches", "growth_exponent", "id_churn", "moves_that_mend", "random_batches",
            "replay",
            "windowed_bcubed", "alone_linked", "bcubed", "clustering_scores", "crawl_mixture", "crowded",
            "cross_validated", "damage", "few_stories",
+           "fit_in_pieces",
            "linked_groups",
            "pearson_by", "read_scored_pairs", "translation_accuracy", "lookup_scores", "mixed_groups",
            "noise_as_singletons", "one_per_story", "reliability_table", "retrieval_scores", "share_linked", "split_by_story",

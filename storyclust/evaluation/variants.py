@@ -31,8 +31,8 @@ from ..documents import Article
 from ..documents.article import forget_derived
 from ..errors import InputError
 
-__all__ = ["crawl_mixture", "crowded", "few_stories", "one_per_story", "split_by_story", "without_dates",
-           "without_titles"]
+__all__ = ["crawl_mixture", "crowded", "few_stories", "fit_in_pieces", "one_per_story", "split_by_story",
+           "without_dates", "without_titles"]
 
 
 def _copy(article: Article, **changes) -> Article:
@@ -178,6 +178,28 @@ def split_by_story(articles: Sequence, labels, parts: int, random_state=None
     part_of = dict(zip(np.random.default_rng(random_state).permutation(stories), np.arange(len(stories)) % parts))
     which = np.array([part_of[y] for y in labels])
     return [([articles[i] for i in np.flatnonzero(which == q)], labels[which == q]) for q in range(parts)]
+
+
+def fit_in_pieces(estimator, articles: Sequence, labels, parts: int,
+                  random_state=None) -> tuple[np.ndarray, np.ndarray]:
+    """Cut ``articles`` into ``parts`` inputs (:func:`split_by_story`), fit ``estimator`` on each alone, and return
+    the labels and the predicted storylines of all of them, in the pieces' order: the scores of smaller inputs of
+    the same kind, to compare with the whole. Storyline numbers are kept apart across pieces; -1 stays alone.
+
+    >>> class Pairs:  # a stand-in clusterer: articles 2k and 2k+1 of each input together
+    ...     def fit(self, X):
+    ...         self.labels_ = np.arange(len(X)) // 2
+    ...         return self
+    >>> y, pred = fit_in_pieces(Pairs(), list("abcd"), ["x", "x", "y", "y"], 2, random_state=0)
+    >>> y.tolist(), pred.tolist()
+    (['x', 'x', 'y', 'y'], [0, 0, 4, 4])
+    """
+    gold, pred = [], []
+    for q, (sub, y) in enumerate(split_by_story(articles, labels, parts, random_state=random_state)):
+        lab = np.asarray(estimator.fit(sub).labels_)
+        pred.append(np.where(lab >= 0, lab + len(articles) * q, -1))
+        gold.append(y)
+    return np.concatenate(gold), np.concatenate(pred)
 
 
 def crawl_mixture(parts: Sequence[tuple[Sequence[Article], Sequence]], undated_share: float = 1.0,
