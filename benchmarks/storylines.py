@@ -195,7 +195,7 @@ FEW_SHARE = 0.1  # "mostly one-off reports" (few_stories): this share of the sto
 
 BEFORE = (UNCROWDED, NO_CROWDING)  # the recipe before the crowded variants, beside the default in the held-out table
 OTHER_DRAWS = (1, 2)  # the held-out recipe also refitted with its crawl-like variants drawn with these seeds
-SIZE_PARTS = (1, 2, 4, 8)  # the held-out one-article-per-incident inputs cut into this many, to see the size effect
+SIZE_PARTS = (1, 2, 4, 8)  # some held-out inputs also cut into this many, to see how scores move with size
 SMALLER_ROWS = ("GVA, dated", "GVA, undated", "ECB+", "GVA one article per incident, dated",
                 "GVA one article per incident, undated", "crawl-like mixture, undated")
 
@@ -815,7 +815,6 @@ def size_rows(arts, gold, embedder):
             out.append({"input": f"{name}, {parts} input{'s' if parts > 1 else ''}",
                         "articles per input": f"{len(arts) / parts:.0f}", **{c: sc[c] for c in SIZE_COLUMNS[2:]}})
     return out
-
 
 
 def describe_gva(est, arts, gold) -> str:

@@ -186,13 +186,13 @@ def fit_in_pieces(estimator, articles: Sequence, labels, parts: int,
     the labels and the predicted storylines of all of them, in the pieces' order: the scores of smaller inputs of
     the same kind, to compare with the whole. Storyline numbers are kept apart across pieces; -1 stays alone.
 
-    >>> class Pairs:  # a stand-in clusterer: articles 2k and 2k+1 of each input together
+    >>> class FirstTwo:  # a stand-in clusterer: the first two articles of each input together, the rest alone
     ...     def fit(self, X):
-    ...         self.labels_ = np.arange(len(X)) // 2
+    ...         self.labels_ = np.where(np.arange(len(X)) < 2, 0, -1)
     ...         return self
-    >>> y, pred = fit_in_pieces(Pairs(), list("abcd"), ["x", "x", "y", "y"], 2, random_state=0)
+    >>> y, pred = fit_in_pieces(FirstTwo(), list("abcde"), ["x", "x", "y", "y", "z"], 2, random_state=0)
     >>> y.tolist(), pred.tolist()
-    (['x', 'x', 'y', 'y'], [0, 0, 4, 4])
+    (['y', 'y', 'z', 'x', 'x'], [0, 0, -1, 5, 5])
     """
     gold, pred = [], []
     for q, (sub, y) in enumerate(split_by_story(articles, labels, parts, random_state=random_state)):
