@@ -196,8 +196,16 @@ FEW_SHARE = 0.1  # "mostly one-off reports" (few_stories): this share of the sto
 BEFORE = (UNCROWDED, NO_CROWDING)  # the recipe before the crowded variants, beside the default in the held-out table
 OTHER_DRAWS = (1, 2)  # the held-out recipe also refitted with its crawl-like variants drawn with these seeds
 SIZE_PARTS = (1, 2, 4, 8)  # some held-out inputs also cut into this many, to see how scores move with size
+SIZE_ROWS = ("GVA, dated", "GVA, undated", "GVA one article per incident, dated",
+             "GVA one article per incident, undated")
 SMALLER_ROWS = ("GVA, dated", "GVA, undated", "ECB+", "GVA one article per incident, dated",
                 "GVA one article per incident, undated", "crawl-like mixture, undated")
+
+
+def _held_out_score(name, gold, labels) -> float:
+    """A held-out row's score: the share linked (one article per incident), of lone reports linked, or F1."""
+    return (share_linked(labels) if "one article" in name else alone_linked(gold, labels) if "linked" in name
+            else clustering_scores(gold, labels)["bcubed_f1"])
 
 
 def held_out(datasets, gnad, data, emb) -> str:
@@ -229,8 +237,9 @@ def held_out(datasets, gnad, data, emb) -> str:
         models = {f"half {k + 1} held out": fitted[DEFAULT_FEATURES], f"half {k + 1}, before": fitted[BEFORE]}
         models.update({f"draw {d}": fit_models(tuning, [DEFAULT_FEATURES], emb, random_state=d)[DEFAULT_FEATURES]
                        for d in OTHER_DRAWS})
-        smaller = fit_models(tuning_sets(corpora, [gn_arts[i] for i in fit["10kGNAD"]], data, pieces=2),
-                             [DEFAULT_FEATURES], emb)[DEFAULT_FEATURES]
+        smaller = f"half {k + 1}, fitted on inputs half the size"  # scored on SMALLER_ROWS only
+        models[smaller] = fit_models(tuning_sets(corpora, [gn_arts[i] for i in fit["10kGNAD"]], data, pieces=2),
+                                     [DEFAULT_FEATURES], emb)[DEFAULT_FEATURES]
         G, E = ([gva[i] for i in test["GVA"]], gg[test["GVA"]]), ([ecb[i] for i in test["ECB+"]], eg[test["ECB+"]])
         one, one_gold = one_per_story(*G, random_state=0)
         few, few_gold = few_stories(*G, FEW_SHARE, random_state=0)
@@ -253,31 +262,27 @@ def held_out(datasets, gnad, data, emb) -> str:
         labels = {}  # an input scored two ways (F1, lone reports linked) is clustered once
         for name, (arts, gold) in inputs.items():
             for column, model in models.items():
+                if column == smaller and name not in SMALLER_ROWS:
+                    continue
                 if (id(arts), column) not in labels:
                     labels[id(arts), column] = StoryClusterer(embedder=emb, model=model,
                                                               random_state=0).fit(arts).labels_
-                lab = labels[id(arts), column]
-                score = (share_linked(lab) if "one article" in name else alone_linked(gold, lab) if "linked" in name
-                         else clustering_scores(gold, lab)["bcubed_f1"])
-                rows[name][column] = score
+                rows[name][column] = _held_out_score(name, gold, labels[id(arts), column])
             spread = [rows[name].pop(f"draw {d}") for d in OTHER_DRAWS] + [rows[name][f"half {k + 1} held out"]]
             rows[name][f"half {k + 1}, draws 0–{max(OTHER_DRAWS)}"] = f"{min(spread):.3f}–{max(spread):.3f}"
-            sizes[name].append(len(arts))
             if name in SMALLER_ROWS:
-                lab = StoryClusterer(embedder=emb, model=smaller, random_state=0).fit(arts).labels_
-                by_fit[name][f"half {k + 1} held out"] = rows[name][f"half {k + 1} held out"]
-                by_fit[name][f"half {k + 1}, fitted on inputs half the size"] = (
-                    share_linked(lab) if "one article" in name else clustering_scores(gold, lab)["bcubed_f1"])
+                by_fit[name].update({c: rows[name][c] for c in (f"half {k + 1} held out", smaller)})
+                del rows[name][smaller]
+            sizes[name].append(len(arts))
         est = StoryClusterer(embedder=emb, model=fitted[DEFAULT_FEATURES], random_state=0)
-        for name, (arts, gold) in [("GVA, dated", G), ("GVA, undated", (without_dates(G[0]), G[1])),
-                                   ("GVA one article per incident, dated", (one, one_gold)),
-                                   ("GVA one article per incident, undated", (without_dates(one), one_gold))]:
-            for parts in SIZE_PARTS:
+        for name in SIZE_ROWS:
+            arts, gold = inputs[name]
+            for parts in SIZE_PARTS:  # one input: the score above
                 row = by_size.setdefault((name, parts), {"input": f"{name}, {parts} input{'s' if parts > 1 else ''}"})
                 row.setdefault("articles per input", []).append(f"{len(arts) / parts:.0f}")
-                y, lab = fit_in_pieces(est, arts, gold, parts, random_state=0)
-                row[f"half {k + 1} held out"] = (share_linked(lab) if "one article" in name
-                                                 else clustering_scores(y, lab)["bcubed_f1"])
+                row[f"half {k + 1} held out"] = (rows[name][f"half {k + 1} held out"] if parts == 1 else
+                                                 _held_out_score(name, *fit_in_pieces(est, arts, gold, parts,
+                                                                                      random_state=0)))
         print(f"held out: half {k + 1} done", flush=True)
     density = ", ".join(f"{part}: {int(gs[part].sum())} articles in {months[part]} months "
                         f"({per_month[part]:.0f} a month)" for part in ("tune", "report"))
