@@ -54,7 +54,7 @@ from storyclust.evaluation import (alone_linked, clustering_scores, crawl_mixtur
                                    split_by_story, without_dates, without_titles)
 from storyclust.storylines import (DEFAULT_FEATURES, FEATURES, average_linkage, fit_same_story_model,  # noqa: E402
                                    support_signal)
-from storyclust.storylines.fitting import CRAWL_VARIANTS, crawl_pair_sets  # noqa: E402
+from storyclust.storylines.fitting import recipe_pair_sets  # noqa: E402
 from storyclust.storylines.model import DEFAULT_VECTOR_MODEL  # noqa: E402
 from storyclust.storylines.trees import DEFAULT_ARTICLE_MODEL  # noqa: E402
 
@@ -112,36 +112,22 @@ def subset(arts, mask):
 
 # ----------------------------------------------------------------------------- storyclust
 
-def fit_models(tuning: list, specs, embedder, random_state=0):
-    """Refit the same-story model on the tuning sets and the crawl-like inputs made from them (drawn with
-    ``random_state``).
+def fit_models(tuning: dict, specs, embedder, random_state=0):
+    """Refit the same-story model on the shipped recipe's pair sets (``recipe_pair_sets(**tuning)``, its
+    crawl-like variants drawn with ``random_state``), once per spec.
 
-    ``tuning`` holds ``(articles, gold, variants, title_in_text)``: the corpus and the
-    :data:`~storyclust.storylines.fitting.CRAWL_VARIANTS` drawn from it
-    (``crawl_pair_sets``; ``title_in_text`` as there), or ``"cross-lingual"`` for a set whose pairs across
-    languages alone count (weight 1 in total). A spec is a tuple of signal
-    names (monotone boosted trees, as shipped), ``(LOGISTIC, names)`` (logistic
-    regression with products of two signals), ``(NO_PRODUCTS, names)`` (without
-    them), ``(NONLINEAR, names)`` (unconstrained boosted trees), or
-    ``(AS_GIVEN, names)`` (logistic, fitted on the corpora as given and small
-    inputs from them only, as the model shipped before the crawl-like variants), or ``(UNCROWDED, names)``
-    (trees, fitted without the ``crowded`` variants).
+    A spec is a tuple of signal names (monotone boosted trees, as shipped),
+    ``(LOGISTIC, names)`` (logistic regression with products of two signals),
+    ``(NO_PRODUCTS, names)`` (without them), ``(NONLINEAR, names)``
+    (unconstrained boosted trees), ``(AS_GIVEN, names)`` (logistic, fitted on
+    the corpora as given and small inputs from them only, as the model shipped
+    before the crawl-like variants), or ``(UNCROWDED, names)`` (trees, fitted
+    without the ``crowded`` variants).
     """
-    est = StoryClusterer(embedder=embedder)
-    crawl, given, uncrowded = [], [], []
-    for arts, gold, variants, title_in_text in tuning:
-        if variants == "cross-lingual":
-            rows, cols, f, same = est.training_pairs(arts, gold)
-            cross = [(len(arts), rows, cols, f, same, f["cross_lingual"] / f["cross_lingual"].sum())]
-            crawl += cross
-            given += cross
-            uncrowded += cross
-            continue
-        by_variant = {v: crawl_pair_sets(est, arts, gold, (v,), title_in_text=title_in_text,
-                                         random_state=random_state) for v in variants}
-        crawl += [s for v in variants for s in by_variant[v]]
-        given += by_variant.get("given", [])
-        uncrowded += [s for v in variants if "crowded" not in v for s in by_variant[v]]
+    tagged = recipe_pair_sets(StoryClusterer(embedder=embedder), **tuning, random_state=random_state)
+    crawl = [s for _, s in tagged]
+    given = [s for v, s in tagged if v in ("given", "cross_lingual")]
+    uncrowded = [s for v, s in tagged if "crowded" not in v]
     models = {}
     for spec in specs:
         if spec[0] == NONLINEAR:
@@ -160,17 +146,12 @@ def fit_models(tuning: list, specs, embedder, random_state=0):
     return models
 
 
-def tuning_sets(corpora: dict, gnad_tune: list, data: Path, pieces: int = 1) -> list:
-    """What the same-story model is fitted on (``fit_models``' ``tuning``): each of ``corpora`` (name ->
-    ``(articles, gold)``) with its crawl-like variants, the corpora mixed undated with the German 10kGNAD
-    reports each its own story, those reports alone, and STS-B dev translation pairs. ``pieces``: each corpus
-    cut into this many inputs by story first (``split_by_story``), to fit on smaller inputs of the same kind."""
-    tuning = [(a, g, CRAWL_VARIANTS, TITLE_IN_TEXT[name]) for name, (arts, gold) in corpora.items()
-              for a, g in split_by_story(arts, gold, pieces, random_state=0)]
-    tuning.append((*crawl_mixture(list(corpora.values()) + [(gnad_tune, None)]), ("given",), False))
-    tuning.append((gnad_tune, np.arange(len(gnad_tune)), ("one_per_story",), False))
-    tuning.append((*stsb_dev_pairs(data), "cross-lingual", False))
-    return tuning
+def tuning_sets(corpora: dict, gnad_tune: list, data: Path, pieces: int = 1) -> dict:
+    """What the same-story model is fitted on (``recipe_pair_sets``' arguments): ``corpora`` (name ->
+    ``(articles, gold)``), the German 10kGNAD reports each its own story, and STS-B dev translation pairs.
+    ``pieces``: each corpus cut into this many inputs by story first, to fit on smaller inputs of the same kind."""
+    return {"corpora": [(arts, gold, TITLE_IN_TEXT[name]) for name, (arts, gold) in corpora.items()],
+            "singles": gnad_tune, "translations": stsb_dev_pairs(data), "pieces": pieces}
 
 
 # The issue's targets: BCubed F1 at least this, or (one article per story) a share linked at most this.

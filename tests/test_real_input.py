@@ -10,7 +10,7 @@ from storyclust.evaluation import (alone_linked, bcubed, crawl_mixture, crowded,
                                    one_per_story, reliability_table, share_linked, split_by_story, without_dates,
                                    without_titles)
 from storyclust.storylines import ArticleSignals, pair_features
-from storyclust.storylines.fitting import crawl_pair_sets
+from storyclust.storylines.fitting import crawl_pair_sets, recipe_pair_sets
 
 
 def _events(ecb_articles):
@@ -173,6 +173,22 @@ def test_crawl_pair_sets_weigh_each_variant_and_skip_what_changes_nothing(ecb_ar
     with pytest.raises(InputError, match="unknown variants"):
         crawl_pair_sets(est, arts, gold, variants=("undated_everything",))
     assert not crawl_pair_sets(est, arts, gold, variants=("crowded", "one_per_story_crowded"))  # nothing to crowd
+
+
+def test_recipe_pair_sets_tag_each_set_with_its_variant(ecb_articles, embedder):
+    arts, gold = ecb_articles[:60], _events(ecb_articles)[:60]
+    singles = [Article(f"s{i}", f"Ein Bericht über das Ereignis Nummer {i} in der Stadt Nummer {i}.") for i in range(6)]
+    translations = ([Article("de", "Ein Mann fährt Fahrrad.", lang="de"), Article("en", "A man rides a bike.", lang="en")],
+                    np.array([0, 0]))
+    est = StoryClusterer(embedder=embedder)
+    tagged = recipe_pair_sets(est, [(arts, gold, True)], singles, translations, pieces=2)
+    tags = [v for v, _ in tagged]
+    assert tags[-1] == "cross_lingual" and "one_per_story" in tags and "untitled" in tags
+    assert "undated" not in tags  # ECB+ is undated: nothing to remove
+    assert sum(len(s[1]) for v, s in tagged if v == "given") > 0  # the two pieces and the mixture with the singles
+    assert np.isclose(tagged[-1][1][5].sum(), 1.0)  # the translation pair weighs 1
+    with pytest.raises(InputError, match="pieces"):
+        recipe_pair_sets(est, [(arts, gold, True)], pieces=0)
 
 
 def test_scores_for_real_input():

@@ -3,7 +3,8 @@
 :func:`crawl_pair_sets` gives the pairs of a labelled corpus *and* of inputs
 shaped like real crawls made from it (dates or titles removed, one article
 per story), so that the model is right where same-story pairs are rare;
-:func:`fit_same_story_model` fits a model on any such sets.
+:func:`recipe_pair_sets` gives them for several corpora as the shipped model's
+recipe does; :func:`fit_same_story_model` fits a model on any such sets.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import InputError
-from ..evaluation.variants import crowded, one_per_story, without_dates, without_titles
+from ..evaluation.variants import crawl_mixture, crowded, one_per_story, split_by_story, without_dates, without_titles
 from .model import PairClassifier, SameStoryModel
 from .signals import FEATURES, support_signal
 from .trees import SameStoryTrees
 
-__all__ = ["CRAWL_VARIANTS", "crawl_pair_sets", "fit_same_story_model"]
+__all__ = ["CRAWL_VARIANTS", "crawl_pair_sets", "fit_same_story_model", "recipe_pair_sets"]
 
 # The inputs crawl_pair_sets makes from a corpus. A day's crawl mixes dated and undated, titled and untitled
 # pages, most of its articles are the only report of their event ("one_per_story"), and it holds many events of
@@ -138,4 +139,41 @@ def crawl_pair_sets(clusterer, articles, labels, variants: Sequence[str] = CRAWL
             drawn = clusterer.small_input_pairs(arts, y, small_inputs, random_state=seed)
             n_pairs = sum(len(r) for _, r, *_ in drawn)
             out += [(n, r, c, g, s, np.full(len(r), small_weight / n_pairs)) for n, r, c, g, s in drawn]
+    return out
+
+
+def recipe_pair_sets(clusterer, corpora: Sequence[tuple], singles: Sequence = (), translations: tuple | None = None,
+                     pieces: int = 1, random_state=0) -> list[tuple[str, tuple]]:
+    """The pair sets the shipped model is fitted on, each tagged with the variant it comes from.
+
+    ``corpora`` holds ``(articles, labels, title_in_text)`` per labelled
+    corpus: each is cut into ``pieces`` inputs by story
+    (:func:`~storyclust.evaluation.split_by_story`, to fit on smaller inputs)
+    and gives every one of :data:`CRAWL_VARIANTS` (:func:`crawl_pair_sets`).
+    Then the whole corpora mixed undated with ``singles`` (articles each
+    its own story, as most of a crawl is; tagged ``"given"``), the singles alone
+    (``"one_per_story"``), and ``translations``, ``(articles, labels)`` of
+    sentences and their translations, whose pairs across languages alone count
+    (``"cross_lingual"``, weighing 1 in total). Fit with
+    ``fit_same_story_model([s for _, s in recipe_pair_sets(...)])``.
+    """
+    if pieces < 1:
+        raise InputError(f"pieces must be at least 1, got {pieces}", field="pieces")
+    if not corpora:
+        raise InputError("no labelled corpus to fit on", field="corpora")
+    inputs = [(a, y, CRAWL_VARIANTS, title) for arts, labels, title in corpora
+              for a, y in split_by_story(arts, labels, pieces, random_state=random_state)]
+    inputs.append((*crawl_mixture([(arts, labels) for arts, labels, _ in corpora] + [(singles, None)]),
+                   ("given",), False))
+    if len(singles):
+        inputs.append((singles, np.arange(len(singles)), ("one_per_story",), False))
+    out = []
+    for arts, labels, variants, title in inputs:
+        for v in variants:
+            out += [(v, ps) for ps in crawl_pair_sets(clusterer, arts, labels, (v,), title_in_text=title,
+                                                      random_state=random_state)]
+    if translations is not None:
+        rows, cols, f, same = clusterer.training_pairs(*translations)
+        out.append(("cross_lingual", (len(translations[0]), rows, cols, f, same,
+                                      f["cross_lingual"] / max(f["cross_lingual"].sum(), 1.0))))
     return out
