@@ -83,8 +83,7 @@ def test_rare_term_matrix_counts_shared_rare_terms_only():
     shared = (m @ m.T).toarray()
     assert shared[0, 1] == 1 and shared[0, 3] == 1 and shared[1, 2] == 0
     assert rare_term_matrix([[], []]).shape[0] == 2
-    small = (lambda m: (m @ m.T).toarray())(rare_term_matrix(terms))  # defaults: in four articles, two may share a rare term
-    assert small[0, 1] == 1 and small[0, 3] == 1 and small[1, 2] == 0
+    assert rare_term_matrix(terms).nnz == 0  # four articles are too few to call a term rare
     with pytest.raises(InputError, match="at least 1"):
         rare_term_matrix(terms, max_articles=0)
 

@@ -4,7 +4,7 @@ runs them on each new batch and keeps storyline ids (story_ids)."""
 
 from .clusterer import StoryClusterer
 from .describe import Storyline, describe_storylines
-from .entities import TermCounts, ages, entity_matrix, entity_terms, rare_limit, rare_term_matrix, times
+from .entities import TermCounts, ages, entity_matrix, entity_terms, rare_term_matrix, times
 from .fitting import CRAWL_VARIANTS, crawl_pair_sets, fit_same_story_model, recipe_pair_sets
 from .knn_graph import bridge_components, candidate_pairs, knn_graph, nearest_neighbours
 from .linkage import attach_alone, average_linkage
@@ -18,6 +18,6 @@ __all__ = ["ADDITIVE", "CRAWL_VARIANTS", "DEFAULT_FEATURES", "FEATURES", "MONOTO
            "SameStoryModel", "SameStoryTrees",
            "StoryClusterer", "TermCounts", "StoryIds", "StoryTracker", "Storyline", "ages", "article_signals", "attach_alone", "average_linkage", "bridge_components",
            "candidate_pairs", "crawl_pair_sets", "describe_storylines", "entity_matrix", "entity_terms", "fit_same_story_model",
-           "rare_limit", "recipe_pair_sets",
+           "recipe_pair_sets",
            "knn_graph", "name_groups", "nearest_neighbours", "pair_features", "rare_term_matrix", "story_pairs", "support_signal",
            "times"]

@@ -23,24 +23,12 @@ from ..documents import Article
 from ..documents.entities import ages, entity_terms, times
 from ..errors import InputError
 
-__all__ = ["TermCounts", "ages", "entity_terms", "entity_matrix", "rare_limit", "rare_term_matrix", "times"]
+__all__ = ["TermCounts", "ages", "entity_terms", "entity_matrix", "rare_term_matrix", "times"]
 
 # A "rare" entity term is in at most this many input articles, and in at most this share of them
-# (in a handful of articles every shared term would count as rare), but a term two articles share may always be rare.
+# (in a handful of articles every shared term would count as rare).
 RARE_MAX_ARTICLES = 10
 RARE_MAX_SHARE = 0.01
-
-
-def rare_limit(n_documents: int, max_articles: int = RARE_MAX_ARTICLES, max_share: float = RARE_MAX_SHARE) -> int:
-    """How many of ``n_documents`` articles may have a term that is still rare.
-
-    At least 2 (so that a small input, a day's crawl of one site, has rare
-    names too), at most ``max_articles``, else ``max_share`` of the articles.
-
-    >>> rare_limit(50), rare_limit(500), rare_limit(5000), rare_limit(5000, max_articles=1)
-    (2, 5, 10, 1)
-    """
-    return int(min(max_articles, max(2, max_share * n_documents)))
 
 
 def entity_matrix(articles: Sequence[Article], terms: Sequence[Sequence[str]] | None = None,
@@ -74,8 +62,9 @@ def rare_term_matrix(terms: Sequence[Sequence[str]], max_articles: int = RARE_MA
     """Which rare terms each article has (0/1), a rare term being one at most ``max_articles`` articles have
     and at most ``max_share`` of them.
 
-    The product of two rows counts the rare terms two articles share; the
-    limit is :func:`rare_limit` of the input's size. ``corpus``: judge rarity
+    The product of two rows counts the rare terms two articles share. A term
+    in one article only is never shared, so fewer than ``2 / max_share``
+    articles (200 by default) have no rare terms. ``corpus``: judge rarity
     by these counts (the articles of a stream so far) instead of ``terms``
     alone, so that a small batch of a large stream has rare names too.
 
@@ -88,12 +77,12 @@ def rare_term_matrix(terms: Sequence[Sequence[str]], max_articles: int = RARE_MA
     if not 0 < max_share <= 1:
         raise InputError(f"max_share must be in (0, 1], got {max_share}", field="max_share")
     if corpus is not None:
-        limit = rare_limit(corpus.n_documents, max_articles, max_share)
+        limit = int(min(max_articles, max_share * corpus.n_documents))
         rare = sorted({t for ts in terms for t in ts if corpus.counts.get(t, 0) <= limit})
         if limit < 2 or not rare:
             return csr_matrix((len(terms), 1), dtype=np.float32)
         return CountVectorizer(analyzer=_given, binary=True, vocabulary=rare, dtype=np.float32).transform(terms).tocsr()
-    limit = rare_limit(len(terms), max_articles, max_share)
+    limit = int(min(max_articles, max_share * len(terms)))
     if limit < 2:
         return csr_matrix((len(terms), 1), dtype=np.float32)
     try:

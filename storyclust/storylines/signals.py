@@ -28,8 +28,8 @@ gets these signals:
     whatever the event, so their overlap means less.
 ``rare_names``
     ``log(1 + number of shared rare entity terms)``, a rare term being one at
-    most :func:`~storyclust.storylines.entities.rare_limit` input articles
-    mention (a victim's name, a bar's name).
+    most :data:`~storyclust.storylines.entities.RARE_MAX_ARTICLES` input
+    articles, and at most 1% of them, mention (a victim's name, a bar's name).
 ``age_match``, ``age_conflict``
     1 when both give ages (:func:`~storyclust.documents.entities.ages`) and
     share one, or share none.
