@@ -22,7 +22,7 @@ from functools import lru_cache
 from ..errors import InputError
 from .language import guess_language, stop_words
 
-__all__ = ["RULES_VERSION", "ages", "check_rules_version", "entity_terms", "rare_word", "times"]
+__all__ = ["RULES_VERSION", "ages", "check_rules_version", "entity_terms", "times"]
 
 # Bumped whenever entity_terms, ages or times return something else for the same text: a saved StoryIndex or
 # StoryTracker state holds their output, which new articles' would then not match.
@@ -78,7 +78,7 @@ def entity_terms(text: str, lang: str | None = None) -> list[str]:
                 if not german or (pos > 0 and words[pos - 1] in _BARE_PLACE) or not _german_noun(w.lower()):
                     found.append((w.lower(), pos == 0))
     inside = {t for t, first in found if not first}
-    return [t for t, first in found if not first or t in inside or rare_word(t, lang)]
+    return [t for t, first in found if not first or t in inside or _rare_word(t, lang)]
 
 
 def check_rules_version(saved, where: str, rebuild: str) -> None:
@@ -94,13 +94,9 @@ def check_rules_version(saved, where: str, rebuild: str) -> None:
 
 
 @lru_cache(maxsize=200_000)
-def rare_word(word: str, lang: str) -> bool:
+def _rare_word(word: str, lang: str) -> bool:
     """Rarer than once per million words in ``lang`` (else in English): a name, not a word that starts
-    sentences ("Police", "Investigators") or a name the news often uses ("Nixon").
-
-    >>> rare_word("prather", "en"), rare_word("police", "en"), rare_word("nixon", "en")
-    (True, False, False)
-    """
+    sentences ("Police", "Investigators")."""
     from wordfreq import zipf_frequency
 
     return zipf_frequency(word, lang if lang in _wordfreq_languages() else "en") < _COMMON_ZIPF

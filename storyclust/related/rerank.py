@@ -18,7 +18,7 @@ from typing import Mapping, Sequence
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from ..storylines.entities import is_rare
+from ..storylines.entities import RARE_MAX_ARTICLES, RARE_MAX_SHARE
 from ..storylines.trees import DEFAULT_ARTICLE_MODEL
 from ..storylines.signals import ArticleSignals, pair_features
 
@@ -32,9 +32,10 @@ def evidence_signals(records: Sequence[Mapping], headlines: np.ndarray, df: Mapp
     ``df`` gives each term's document frequency among ``n_docs`` articles:
     entity rows are TF-IDF weighted as :func:`~storyclust.storylines.entities.entity_matrix`
     weights them (sublinear counts, smoothed idf, unit rows); a term is rare
-    when :func:`~storyclust.storylines.entities.is_rare` says so.
+    when at most ``min(RARE_MAX_ARTICLES, RARE_MAX_SHARE * n_docs)`` articles have it.
     """
     vocab: dict[str, int] = {}
+    rare_limit = int(min(RARE_MAX_ARTICLES, RARE_MAX_SHARE * n_docs))
     ent_rows, ent_cols, ent_vals, rare_rows, rare_cols = [], [], [], [], []
     for i, rec in enumerate(records):
         terms = rec.get("terms") or {}
@@ -43,7 +44,7 @@ def evidence_signals(records: Sequence[Mapping], headlines: np.ndarray, df: Mapp
             j = vocab.setdefault(t, len(vocab))
             d = df.get(t, 0)
             weights.append((j, (1.0 + math.log(c)) * (math.log((1.0 + n_docs) / (1.0 + d)) + 1.0)))
-            if d >= 2 and is_rare(t, d, n_docs, rec.get("lang")):
+            if 2 <= d <= rare_limit:
                 rare_rows.append(i)
                 rare_cols.append(j)
         norm = math.sqrt(sum(w * w for _, w in weights)) or 1.0

@@ -20,33 +20,15 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from ..documents import Article
-from ..documents.entities import ages, entity_terms, rare_word, times
+from ..documents.entities import ages, entity_terms, times
 from ..errors import InputError
 
-__all__ = ["TermCounts", "ages", "entity_terms", "entity_matrix", "is_rare", "rare_term_matrix", "times"]
+__all__ = ["TermCounts", "ages", "entity_terms", "entity_matrix", "rare_term_matrix", "times"]
 
-# A "rare" entity term is in at most this many input articles, and in at most this share of them or a rare word
-# of the language (in a handful of articles every shared term would be in few of them).
+# A "rare" entity term is in at most this many input articles, and in at most this share of them
+# (in a handful of articles every shared term would count as rare).
 RARE_MAX_ARTICLES = 10
 RARE_MAX_SHARE = 0.01
-
-
-def is_rare(term: str, count: int, n_documents: int, lang: str | None = None,
-            max_articles: int = RARE_MAX_ARTICLES, max_share: float = RARE_MAX_SHARE) -> bool:
-    """Whether ``term``, which ``count`` of ``n_documents`` articles have, is a rare name.
-
-    Rare: at most ``max_articles`` articles have it, and either at most
-    ``max_share`` of them do or it is a rare word in ``lang`` (wordfreq;
-    default English). The share alone cannot judge a small input (below 200
-    articles by default, none of its terms would be rare); the language can:
-    "Prather" is a name, "Nixon" is in the news every day.
-
-    >>> is_rare("prather", 2, 50), is_rare("nixon", 2, 50), is_rare("nixon", 2, 500), is_rare("prather", 11, 5000)
-    (True, False, True, False)
-    """
-    if count > max_articles:
-        return False
-    return count <= max_share * n_documents or rare_word(term, lang or "en")
 
 
 def entity_matrix(articles: Sequence[Article], terms: Sequence[Sequence[str]] | None = None,
@@ -76,49 +58,38 @@ def entity_matrix(articles: Sequence[Article], terms: Sequence[Sequence[str]] | 
 
 
 def rare_term_matrix(terms: Sequence[Sequence[str]], max_articles: int = RARE_MAX_ARTICLES,
-                     max_share: float = RARE_MAX_SHARE, corpus: "TermCounts | None" = None,
-                     languages: Sequence[str | None] | None = None) -> csr_matrix:
+                     max_share: float = RARE_MAX_SHARE, corpus: "TermCounts | None" = None) -> csr_matrix:
     """Which rare terms each article has (0/1), a rare term being one at most ``max_articles`` articles have
     and at most ``max_share`` of them.
 
-    The product of two rows counts the rare terms two articles share; a term
-    is rare as :func:`is_rare` says, in each article's ``languages`` (default:
-    English).
-    ``corpus``: judge rarity by these counts (the articles of a stream so far)
-    instead of ``terms`` alone, so that a small batch of a large stream has
-    rare names too.
+    The product of two rows counts the rare terms two articles share. A term
+    in one article only is never shared, so fewer than ``2 / max_share``
+    articles (200 by default) have no rare terms. ``corpus``: judge rarity
+    by these counts (the articles of a stream so far) instead of ``terms``
+    alone, so that a small batch of a large stream has rare names too.
 
     >>> m = rare_term_matrix([["smith", "ohio"], ["smith", "ohio"], ["ohio"]], max_articles=2, max_share=1.0)
     >>> int(m[0].multiply(m[1]).sum()), int(m[0].multiply(m[2]).sum())
     (1, 0)
-    >>> m = rare_term_matrix([["nixon", "prather"], ["nixon", "prather"], ["ohio"]])
-    >>> int(m[0].multiply(m[1]).sum())
-    1
     """
     if max_articles < 1:
         raise InputError(f"max_articles must be at least 1, got {max_articles}", field="max_articles")
     if not 0 < max_share <= 1:
         raise InputError(f"max_share must be in (0, 1], got {max_share}", field="max_share")
-    if languages is not None and len(languages) != len(terms):
-        raise InputError(f"languages has {len(languages)} entries for {len(terms)} articles", field="languages")
     if corpus is not None:
-        counts, n = corpus.counts, corpus.n_documents
-    else:
-        counts, n = {}, len(terms)
-        for ts in terms:
-            for t in set(ts):
-                counts[t] = counts.get(t, 0) + 1
-    rows, cols, vocab = [], [], {}
-    for i, ts in enumerate(terms):
-        lang = languages[i] if languages is not None else None
-        for t in set(ts):
-            if is_rare(t, counts.get(t, 0), n, lang, max_articles, max_share):
-                rows.append(i)
-                cols.append(vocab.setdefault(t, len(vocab)))
-    if not vocab:
+        limit = int(min(max_articles, max_share * corpus.n_documents))
+        rare = sorted({t for ts in terms for t in ts if corpus.counts.get(t, 0) <= limit})
+        if limit < 2 or not rare:
+            return csr_matrix((len(terms), 1), dtype=np.float32)
+        return CountVectorizer(analyzer=_given, binary=True, vocabulary=rare, dtype=np.float32).transform(terms).tocsr()
+    limit = int(min(max_articles, max_share * len(terms)))
+    if limit < 2:
         return csr_matrix((len(terms), 1), dtype=np.float32)
-    data = np.ones(len(rows), dtype=np.float32)
-    return csr_matrix((data, (rows, cols)), shape=(len(terms), len(vocab)), dtype=np.float32)
+    try:
+        m = CountVectorizer(analyzer=_given, binary=True, max_df=limit, dtype=np.float32).fit_transform(terms)
+    except ValueError:  # no term at all, or none rare enough
+        return csr_matrix((len(terms), 1), dtype=np.float32)
+    return m.tocsr()
 
 
 class TermCounts:

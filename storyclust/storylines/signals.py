@@ -29,8 +29,7 @@ gets these signals:
 ``rare_names``
     ``log(1 + number of shared rare entity terms)``, a rare term being one at
     most :data:`~storyclust.storylines.entities.RARE_MAX_ARTICLES` input
-    articles mention, and at most 1% of them or a rare word of the language
-    (a victim's name, a bar's name; :func:`~storyclust.storylines.entities.is_rare`).
+    articles, and at most 1% of them, mention (a victim's name, a bar's name).
 ``age_match``, ``age_conflict``
     1 when both give ages (:func:`~storyclust.documents.entities.ages`) and
     share one, or share none.
@@ -166,7 +165,7 @@ def article_signals(articles: Sequence[Article], headlines: np.ndarray | None = 
     terms = [a.entity_terms for a in articles]
     return ArticleSignals(
         entities=entity_matrix(articles, terms=terms, corpus=corpus),
-        rare=rare_term_matrix(terms, corpus=corpus, languages=languages),
+        rare=rare_term_matrix(terms, corpus=corpus),
         days=np.array([a.date.timestamp() / 86400.0 if a.date else np.nan for a in articles]),
         languages=languages,
         sites=[a.site for a in articles],
