@@ -100,7 +100,14 @@ def _storylines(args):
         times["embed (ray)"] = time.perf_counter() - start
     _say(args, f"storyclust: read {summarize_input(arts)}")
     _undated_note(args, arts)
-    clus.fit(arts, embeddings=embeddings)
+    counts = None
+    if args.archive:
+        from .documents import load_articles
+        from .storylines import TermCounts
+
+        counts = TermCounts.of(load_articles(args.archive))
+        _say(args, f"storyclust: names judged rare or common with {counts.n_documents} archive articles too")
+    clus.fit(arts, embeddings=embeddings, term_counts=counts)
     times.update(clus.timings_)
     # reprints from the paragraph vectors the storylines were built from: nothing is embedded twice
     start = time.perf_counter()
@@ -385,6 +392,9 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--threshold", type=float, default=0.5,
                         help="average same-story probability at which groups merge (default 0.5)")
         sp.add_argument("--min-samples", type=int, default=2, help="HDBSCAN only: neighbours that make a core point")
+        sp.add_argument("--archive", help="past articles (a file or folder, as the input) whose names, with the "
+                                          "input's, tell a rare name from a common one: an input under 200 "
+                                          "articles has no rare names of its own")
         engine_options(sp)
 
     def engine_options(sp):

@@ -237,3 +237,22 @@ sys.exit(main(["cluster", {str(SEEDS)!r}, "-o", {str(tmp_path / "out.jsonl")!r},
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-2000:]
     assert (tmp_path / "out.jsonl").read_text().strip()
+
+
+def test_cluster_judges_names_with_an_archive(tmp_path, capsys):
+    """Alone, three short reports all name Akron, and the storm joins the shooting; an archive where every
+    article names Akron says it is no link."""
+    rows = [{"id": "a", "text": "Police named the victim as Jimmy Shopteese of Akron. He was shot on Friday night."},
+            {"id": "b", "text": "Jimmy Shopteese was remembered at a vigil in Akron on Sunday."},
+            {"id": "c", "text": "A storm closed the harbour in Akron and ferries to the islands were cancelled."}]
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    (tmp_path / "archive.jsonl").write_text("".join(
+        json.dumps({"id": str(i), "text": f"Police in Akron said {i} people were hurt in Summit County."}) + "\n"
+        for i in range(300)), encoding="utf-8")
+    story = {}
+    for name, extra in (("alone", []), ("archive", ["--archive", str(tmp_path / "archive.jsonl")])):
+        assert main(["cluster", str(tmp_path / "in.jsonl"), "-o", str(tmp_path / f"{name}.jsonl"), *extra]) == 0
+        story[name] = {r["id"]: r["story_id"] for r in _lines(tmp_path / f"{name}.jsonl")}
+    assert story["alone"]["c"] is not None and story["alone"]["c"] == story["alone"]["a"]
+    assert story["archive"]["c"] is None or story["archive"]["c"] != story["archive"]["a"]
+    assert "with 300 archive articles" in capsys.readouterr().err

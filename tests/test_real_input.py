@@ -9,7 +9,7 @@ from storyclust import Article, InputError, StoryClusterer
 from storyclust.evaluation import (alone_linked, bcubed, crawl_mixture, crowded, few_stories, mixed_groups,
                                    one_per_story, reliability_table, share_linked, split_by_story, without_dates,
                                    without_titles)
-from storyclust.storylines import ArticleSignals, pair_features
+from storyclust.storylines import ArticleSignals, TermCounts, article_signals, pair_features
 from storyclust.storylines.fitting import crawl_pair_sets, recipe_pair_sets
 
 
@@ -239,3 +239,34 @@ def test_an_untitled_copy_may_keep_its_title_as_text():
     assert b.title is None and b.text == "Shooting in Rocky Mount\n\nPolice said the boy was hurt on Monday."
     assert "rocky" in b.entity_terms and b.date == a.date and a.title == "Shooting in Rocky Mount"
     assert untouched.text == "No title here." and untouched.title is None
+
+
+def test_an_archive_s_term_counts_judge_which_names_are_rare(embedder):
+    """A few articles cannot tell a rare name from a common one; an archive's counts can."""
+    arts = [Article("a", "Police named the victim as Jimmy Shopteese of Akron. He was shot on Friday night."),
+            Article("b", "Jimmy Shopteese was remembered at a vigil in Akron on Sunday."),
+            Article("c", "A storm closed the harbour in Akron and ferries to the islands were cancelled.")]
+    archive = TermCounts.of([f"Police in Akron said {i} people were hurt in Summit County." for i in range(300)])
+    alone = StoryClusterer(embedder=embedder).fit(arts)
+    judged = StoryClusterer(embedder=embedder).fit(arts, term_counts=archive)
+    # alone, "akron" is the storm's link to the shooting; the archive says every article names Akron
+    assert judged.same_story_[0, 2] < alone.same_story_[0, 2] / 10 and judged.same_story_[1, 2] < 0.05
+    # and that "shopteese", which two of its 303 articles share, is a rare name
+    sig = article_signals(arts, corpus=_with(archive, arts))
+    assert sig.rare[0].multiply(sig.rare[1]).sum() == 1 and article_signals(arts).rare.sum() == 0
+    assert judged.same_story_[0, 1] == max(judged.same_story_.data)
+    assert archive.n_documents == 300 and archive.counts["akron"] == 300  # fit adds the input to a copy
+    again = StoryClusterer(embedder=embedder).fit(arts[::-1], term_counts=archive)
+    assert np.allclose(again.same_story_.toarray()[::-1, ::-1], judged.same_story_.toarray())
+    with pytest.raises(InputError, match="term_counts must be a TermCounts"):
+        StoryClusterer(embedder=embedder).fit(arts, term_counts={"akron": 300})
+    with pytest.raises(InputError, match="needs articles"):
+        StoryClusterer().fit(np.eye(3, dtype=np.float32), term_counts=archive)
+    with pytest.raises(InputError, match="linkage='average' only"):
+        StoryClusterer(linkage="hdbscan", embedder=embedder).fit(arts, term_counts=archive)
+
+
+def _with(counts, arts):
+    both = counts.copy()
+    both.add([a.entity_terms for a in arts])
+    return both

@@ -181,10 +181,11 @@ def split_by_story(articles: Sequence, labels, parts: int, random_state=None
 
 
 def fit_in_pieces(estimator, articles: Sequence, labels, parts: int,
-                  random_state=None) -> tuple[np.ndarray, np.ndarray]:
+                  random_state=None, **fit_params) -> tuple[np.ndarray, np.ndarray]:
     """Cut ``articles`` into ``parts`` inputs (:func:`split_by_story`), fit ``estimator`` on each alone, and return
     the labels and the predicted storylines of all of them, in the pieces' order: the scores of smaller inputs of
     the same kind, to compare with the whole. Storyline numbers are kept apart across pieces; -1 stays alone.
+    ``fit_params`` go to each ``fit`` (``term_counts=``).
 
     >>> class FirstTwo:  # a stand-in clusterer: the first two articles of each input together, the rest alone
     ...     def fit(self, X):
@@ -196,7 +197,7 @@ def fit_in_pieces(estimator, articles: Sequence, labels, parts: int,
     """
     gold, pred = [], []
     for q, (sub, y) in enumerate(split_by_story(articles, labels, parts, random_state=random_state)):
-        lab = np.asarray(estimator.fit(sub).labels_)
+        lab = np.asarray(estimator.fit(sub, **fit_params).labels_)
         pred.append(np.where(lab >= 0, lab + len(articles) * q, -1))
         gold.append(y)
     return np.concatenate(gold), np.concatenate(pred)

@@ -17,6 +17,7 @@ from sklearn.utils.validation import validate_data
 
 from ..documents import as_articles
 from ..errors import InputError, ModelMismatchError
+from .entities import TermCounts
 from .describe import describe_storylines, storyline_counts_over_time, storyline_table
 from .knn_graph import bridge_components, knn_graph
 from .linkage import attach_alone, average_linkage
@@ -202,15 +203,33 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
             raise InputError(f"model must be a SameStoryTrees, a SameStoryModel or a PairClassifier, got {type(self.model).__name__}",
                              field="model")
 
-    def fit(self, X, y=None, *, embeddings=None):
+    def fit(self, X, y=None, *, embeddings=None, term_counts=None):
         """Cluster ``X``: articles (:class:`~storyclust.Article` objects, texts, dicts, a DataFrame with a
         ``text`` column, or a path :func:`~storyclust.load_articles` reads) or a matrix of article vectors.
 
         ``embeddings``: the articles' vectors when you already have them, so that nothing is embedded
         again: an :class:`~storyclust.ArticleEmbeddings` from ``embedder.embed_articles(X)`` (its
         headline vectors are used too), or an array with one article vector per row, in ``X``'s order.
+        ``term_counts``: a :class:`~storyclust.storylines.TermCounts` of other news (your archive, the
+        days before; ``TermCounts.of(archive)``) that names are judged rare or common by, together
+        with ``X``. Without it ``X`` alone judges, and an input under 200 articles has no rare names.
         """
-        articles, vectors = self._fit_labels(X, embeddings)
+        corpus = None
+        if term_counts is not None:
+            if not isinstance(term_counts, TermCounts):
+                raise InputError(f"term_counts must be a TermCounts (TermCounts.of(archive)), got "
+                                 f"{type(term_counts).__name__}", field="term_counts")
+            articles = as_articles(X)
+            if articles is None:
+                raise InputError("term_counts needs articles: a matrix of vectors has no names to count",
+                                 field="term_counts")
+            if self.linkage == "hdbscan":
+                raise InputError("term_counts is read by linkage='average' only; HDBSCAN clusters the vectors alone",
+                                 field="term_counts")
+            X = articles
+            corpus = term_counts.copy()
+            corpus.add([a.entity_terms for a in articles])
+        articles, vectors = self._fit_labels(X, embeddings, corpus)
         with _timed(self.timings_, "describe"):
             self.storylines_ = describe_storylines(articles, self.labels_, vectors) if articles is not None else []
         self.articles_ = articles
@@ -440,9 +459,9 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         labels[labels < -1] = -1  # scikit-learn's -2/-3 markers (infinite, missing) are noise here
         return labels, hdb.probabilities_
 
-    def fit_predict(self, X, y=None, *, embeddings=None):
+    def fit_predict(self, X, y=None, *, embeddings=None, term_counts=None):
         """Fit and return ``labels_``."""
-        return self.fit(X, embeddings=embeddings).labels_
+        return self.fit(X, embeddings=embeddings, term_counts=term_counts).labels_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

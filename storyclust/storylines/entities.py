@@ -96,18 +96,38 @@ class TermCounts:
     """In how many articles of a stream each entity term appeared, for judging rarity beyond one batch.
 
     Bounded: past ``max_terms`` terms, those seen once are dropped (a dropped
-    term only looks rarer, which it was).
+    term only looks rarer, which it was). :class:`~storyclust.StoryTracker`
+    keeps one over its stream; ``StoryClusterer().fit(X, term_counts=...)``
+    reads one of your archive, so that a small input has rare names too.
 
     >>> c = TermCounts()
     >>> c.add([["smith", "ohio"], ["ohio", "ohio"]])
     >>> c.counts["ohio"], c.n_documents
     (2, 2)
+    >>> TermCounts.of(["Police in Akron named Jimmy Shopteese.", "A vigil was held in Akron."]).counts["akron"]
+    2
     """
 
     def __init__(self, counts: dict | None = None, n_documents: int = 0, max_terms: int = 2_000_000):
         self.counts: dict[str, int] = dict(counts or {})
         self.n_documents = int(n_documents)
         self.max_terms = max_terms
+
+    @classmethod
+    def of(cls, articles, max_terms: int = 2_000_000) -> "TermCounts":
+        """The counts of ``articles`` (anything :func:`~storyclust.load_articles` reads, or Articles)."""
+        from ..documents import as_articles
+
+        arts = as_articles(articles)
+        if arts is None:
+            raise InputError("TermCounts.of needs articles (texts, dicts, Articles or a path), not vectors",
+                             field="articles")
+        counts = cls(max_terms=max_terms)
+        counts.add([a.entity_terms for a in arts])
+        return counts
+
+    def copy(self) -> "TermCounts":
+        return TermCounts(self.counts, self.n_documents, self.max_terms)
 
     def add(self, terms: Sequence[Sequence[str]]) -> None:
         for ts in terms:
