@@ -691,7 +691,7 @@ def main():
                         "margin": margin, "met (F1 ≥ target and margin ≥ 0.05)": "yes" if met else "no"})
 
     labels_md = describe_gva(gva_est, gva_sub, gva_g)
-    errors_md = error_sources(gva_sub, gva_g, emb)
+    errors_md = error_sources(gva_sub, gva_g, emb, TermCounts.of(subset(gva, gva_splits["tune"])))
     model_md = (f"- refitted on the tuning parts now: `{refit}`\n- shipped in storyclust: `{DEFAULT_ARTICLE_MODEL}`\n"
                 f"- vector-only model (bare vectors; ECB+ topics 1–35, vector-only candidate pairs) refitted: "
                 f"`{refit_vec}`; shipped: `{DEFAULT_VECTOR_MODEL}`\n")
@@ -774,7 +774,7 @@ def two_towns(embedder, models):
     return rows
 
 
-def error_sources(arts, gold, embedder) -> str:
+def error_sources(arts, gold, embedder, archive) -> str:
     """How far the candidate pairs could go, and how many of the default model's links join two pages of one site."""
     rows, cols, f, same = StoryClusterer(embedder=embedder).training_pairs(arts, gold)
     f["support"] = support_signal(len(arts), rows, cols, DEFAULT_ARTICLE_MODEL.support.probability(f))
@@ -793,22 +793,30 @@ def error_sources(arts, gold, embedder) -> str:
             f"of all candidate pairs.\n"
             f"- Input size: the default on the same articles cut into smaller inputs, each incident whole in one "
             f"(`split_by_story`, `random_state=0`), scored together: how the scores move with the input's size "
-            f"(a larger input puts more reports of other events among each article's candidates):\n\n"
-            + markdown_table(size_rows(arts, gold, embedder), list(SIZE_COLUMNS)) + "\n")
+            f"(a larger input puts more reports of other events among each article's candidates); and with "
+            f"names judged rare or common with the GVA tuning part's {archive.n_documents:,} articles as an "
+            f"archive too (`fit(X, term_counts=TermCounts.of(archive))`; an input under 200 articles has no rare "
+            f"names of its own):\n\n"
+            + markdown_table(size_rows(arts, gold, embedder, archive), list(SIZE_COLUMNS)) + "\n")
 
 
-SIZE_COLUMNS = ("input", "articles per input", "bcubed_p", "bcubed_r", "bcubed_f1")
+SIZE_COLUMNS = ("input", "articles per input", "bcubed_p", "bcubed_r", "bcubed_f1", "with the archive: bcubed_p",
+                "with the archive: bcubed_r", "with the archive: bcubed_f1")
 
 
-def size_rows(arts, gold, embedder):
-    """The default's scores on ``arts`` whole and cut into 2 and 4 inputs by incident, dated and undated."""
+def size_rows(arts, gold, embedder, archive):
+    """The default's scores on ``arts`` whole and cut into inputs by incident, dated and undated, alone and with
+    ``archive``'s term counts."""
     out = []
     for name, variant in [("dated", arts), ("undated", without_dates(arts))]:
-        for parts in (1, 2, 4):
-            sc = clustering_scores(*fit_in_pieces(StoryClusterer(embedder=embedder), variant, gold, parts,
-                                                  random_state=0))
-            out.append({"input": f"{name}, {parts} input{'s' if parts > 1 else ''}",
-                        "articles per input": f"{len(arts) / parts:.0f}", **{c: sc[c] for c in SIZE_COLUMNS[2:]}})
+        for parts in (1, 2, 4, 16, 32):
+            row = {"input": f"{name}, {parts} input{'s' if parts > 1 else ''}",
+                   "articles per input": f"{len(arts) / parts:.0f}"}
+            for prefix, params in (("", {}), ("with the archive: ", {"term_counts": archive})):
+                sc = clustering_scores(*fit_in_pieces(StoryClusterer(embedder=embedder), variant, gold, parts,
+                                                      random_state=0, **params))
+                row.update({prefix + c: sc[c] for c in ("bcubed_p", "bcubed_r", "bcubed_f1")})
+            out.append(row)
     return out
 
 

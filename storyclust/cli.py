@@ -100,14 +100,7 @@ def _storylines(args):
         times["embed (ray)"] = time.perf_counter() - start
     _say(args, f"storyclust: read {summarize_input(arts)}")
     _undated_note(args, arts)
-    counts = None
-    if args.archive:
-        from .documents import load_articles
-        from .storylines import TermCounts
-
-        counts = TermCounts.of(load_articles(args.archive))
-        _say(args, f"storyclust: names judged rare or common with {counts.n_documents} archive articles too")
-    clus.fit(arts, embeddings=embeddings, term_counts=counts)
+    clus.fit(arts, embeddings=embeddings, term_counts=_archive(args))
     times.update(clus.timings_)
     # reprints from the paragraph vectors the storylines were built from: nothing is embedded twice
     start = time.perf_counter()
@@ -115,6 +108,18 @@ def _storylines(args):
                            sketches=sketches, show_progress=False)
     times["dedup"] = time.perf_counter() - start
     return arts, clus, dups, times
+
+
+def _archive(args):
+    """The term counts of ``--archive`` (None without it)."""
+    if not getattr(args, "archive", None):
+        return None
+    from .documents import load_articles
+    from .storylines import TermCounts
+
+    counts = TermCounts.of(load_articles(args.archive))
+    _say(args, f"storyclust: names judged rare or common with {counts.n_documents} archive articles too")
+    return counts
 
 
 def _undated_note(args, arts, extra: str = ""):
@@ -174,6 +179,8 @@ def cmd_track(args):
         raise StoryclustError("give -o OUT.jsonl for the input's storyline ids")
     embedder = _embedder(args) if args.input is not None else None  # an export reads the state only
     if (state / "tracker.json").exists():
+        if args.archive:
+            raise StoryclustError(f"--archive starts a new state's term counts; {state} has its own (drop --archive)")
         tracker = StoryTracker.load(state, embedder=embedder, show_progress=False if args.quiet else None)
         _say(args, f"storyclust: {len(tracker)} articles tracked in {state}, {tracker.n_active} active")
         if args.dormant_days is not None:
@@ -183,7 +190,7 @@ def cmd_track(args):
     else:
         tracker = StoryTracker(dormant_after=timedelta(days=60 if args.dormant_days is None else args.dormant_days),
                                threshold=args.threshold, embedder=embedder,
-                               show_progress=False if args.quiet else None)
+                               show_progress=False if args.quiet else None, term_counts=_archive(args))
     if args.input is not None:
         arts = _read(args)
         _undated_note(args, arts, "; arrival order stands for their time")
@@ -392,10 +399,13 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--threshold", type=float, default=0.5,
                         help="average same-story probability at which groups merge (default 0.5)")
         sp.add_argument("--min-samples", type=int, default=2, help="HDBSCAN only: neighbours that make a core point")
+        archive_option(sp)
+        engine_options(sp)
+
+    def archive_option(sp, extra=""):
         sp.add_argument("--archive", help="past articles (a file or folder, as the input) whose names, with the "
                                           "input's, tell a rare name from a common one: an input under 200 "
-                                          "articles has no rare names of its own")
-        engine_options(sp)
+                                          "articles has no rare names of its own" + extra)
 
     def engine_options(sp):
         sp.add_argument("--engine", choices=("local", "ray"), default="local",
@@ -430,6 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
                                  "undated articles (default: the latest date seen)")
     t.add_argument("--threshold", type=float, default=0.5,
                    help="average same-story probability at which groups merge (default 0.5; new states only)")
+    archive_option(t, " (new states only)")
     t.set_defaults(func=cmd_track)
 
     rep = sub.add_parser("report", help="storylines and duplicates as one self-contained HTML page")

@@ -14,7 +14,7 @@ import pytest
 from storyclust import Article, InputError, ModelMismatchError, StoryClusterer, StoryTracker, load_articles
 from storyclust.cli import main
 from storyclust.evaluation import bcubed, daily_batches, id_churn, random_batches, replay
-from storyclust.storylines import SameStoryModel, StoryIds, name_groups
+from storyclust.storylines import SameStoryModel, StoryIds, TermCounts, name_groups
 from storyclust.storylines.tracker import FORMAT_VERSION
 
 from conftest import kill_while_writing
@@ -317,3 +317,36 @@ def test_cli_track_errors(tmp_path, capsys):
     assert "give an input" in capsys.readouterr().err
     assert main(["track", "--state", str(tmp_path / "s"), "--export", str(tmp_path / "x.jsonl")]) == 2
     assert "no tracker state" in capsys.readouterr().err
+
+
+AKRON = [("a", "Police named the victim as Jimmy Shopteese of Akron. He was shot on Friday night."),
+         ("b", "Jimmy Shopteese was remembered at a vigil in Akron on Sunday."),
+         ("c", "A storm closed the harbour in Akron and ferries to the islands were cancelled.")]
+
+
+def test_a_stream_may_start_from_an_archive_s_term_counts(embedder, tmp_path, capsys):
+    archive = TermCounts.of([f"Police in Akron said {i} people were hurt in Summit County." for i in range(300)])
+    arts = [Article(i, t) for i, t in AKRON]
+    alone = StoryTracker(embedder=embedder)
+    alone.update(arts)
+    seeded = StoryTracker(embedder=embedder, term_counts=archive)
+    seeded.update(arts)
+    # alone, the three short reports share "akron" and the storm joins the shooting; the archive says Akron is common
+    assert alone.story_id("c") is not None and alone.story_id("c") == alone.story_id("a")
+    assert seeded.story_id("c") is None
+    assert archive.n_documents == 300  # the tracker counts on a copy
+    seeded.save(tmp_path / "state")
+    assert StoryTracker.load(tmp_path / "state", embedder=embedder)._terms.n_documents == 303
+    with pytest.raises(InputError, match="term_counts must be a TermCounts"):
+        StoryTracker(term_counts={"akron": 300})
+    # the command: --archive starts a new state's counts, and is refused for a state that has its own
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in AKRON))
+    (tmp_path / "past.jsonl").write_text("".join(
+        json.dumps({"id": str(i), "text": f"Police in Akron said {i} people were hurt in Summit County."}) + "\n"
+        for i in range(300)))
+    args = ["track", str(tmp_path / "in.jsonl"), "--state", str(tmp_path / "cli"), "-o", str(tmp_path / "o.jsonl"),
+            "--archive", str(tmp_path / "past.jsonl")]
+    assert main(args) == 0
+    rows = {r["id"]: r["story_id"] for r in map(json.loads, (tmp_path / "o.jsonl").read_text().splitlines())}
+    assert rows["c"] is None and "with 300 archive articles" in capsys.readouterr().err
+    assert main(args) == 2 and "has its own" in capsys.readouterr().err

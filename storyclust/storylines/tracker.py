@@ -84,6 +84,9 @@ class StoryTracker:
         Default ``Embedder()``.
     show_progress : bool, optional
         Progress bars while embedding; default: shown when stderr is a terminal.
+    term_counts : TermCounts, optional
+        An archive's entity-term counts (``TermCounts.of(past_articles)``) the
+        stream's start from, so that its first batches have rare names too.
 
     Examples
     --------
@@ -105,7 +108,10 @@ class StoryTracker:
 
     def __init__(self, *, dormant_after: timedelta = timedelta(days=60), max_active: int = 20_000,
                  threshold: float = 0.5, n_neighbors: int = 15, model=None, embedder=None,
-                 show_progress: bool | None = None):
+                 show_progress: bool | None = None, term_counts: TermCounts | None = None):
+        if term_counts is not None and not isinstance(term_counts, TermCounts):
+            raise InputError(f"term_counts must be a TermCounts (TermCounts.of(archive)), got "
+                             f"{type(term_counts).__name__}", field="term_counts")
         self.dormant_after = dormant_after
         self.max_active = max_active
         self.threshold = threshold
@@ -117,7 +123,8 @@ class StoryTracker:
         self._story: dict[str, int | None] = {}  # every article seen -> its id when last grouped (resolve it)
         self._window: dict[str, _Tracked] = {}
         self._dormant: dict[int, Storyline] = {}
-        self._terms = TermCounts()  # entity terms over the whole stream: what makes a name rare
+        # entity terms over the whole stream (and the archive it starts from): what makes a name rare
+        self._terms = term_counts.copy() if term_counts is not None else TermCounts()
         self._clock = math.nan  # the latest time seen, in days since the epoch
         self._next_seq = 0
         self.timings_: dict[str, float] = {}  # seconds per stage of the last update
