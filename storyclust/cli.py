@@ -117,7 +117,7 @@ def _archive(args):
     from .documents import load_articles
     from .storylines import TermCounts
 
-    counts = TermCounts.of(load_articles(args.archive))
+    counts = TermCounts.of(load_articles(args.archive), show_progress=False if args.quiet else None)
     _say(args, f"storyclust: names judged rare or common with {counts.n_documents} archive articles too")
     return counts
 

@@ -114,8 +114,13 @@ class TermCounts:
         self.max_terms = max_terms
 
     @classmethod
-    def of(cls, articles, max_terms: int = 2_000_000) -> "TermCounts":
-        """The counts of ``articles`` (anything :func:`~storyclust.load_articles` reads, or Articles)."""
+    def of(cls, articles, max_terms: int = 2_000_000, show_progress: bool | None = None) -> "TermCounts":
+        """The counts of ``articles`` (anything :func:`~storyclust.load_articles` reads, or Articles).
+
+        ``show_progress``: a progress bar (default: on a terminal only).
+        """
+        from tqdm.auto import tqdm
+
         from ..documents import as_articles
 
         arts = as_articles(articles)
@@ -123,7 +128,8 @@ class TermCounts:
             raise InputError("TermCounts.of needs articles (texts, dicts, Articles or a path), not vectors",
                              field="articles")
         counts = cls(max_terms=max_terms)
-        counts.add([a.entity_terms for a in arts])
+        bar = tqdm(arts, desc="archive names", unit="doc", disable=None if show_progress is None else not show_progress)
+        counts.add([a.entity_terms for a in bar])
         return counts
 
     def copy(self) -> "TermCounts":
