@@ -215,10 +215,8 @@ class StoryClusterer(ClusterMixin, BaseEstimator):
         with ``X``. Without it ``X`` alone judges, and an input under 200 articles has no rare names.
         """
         corpus = None
+        TermCounts.check(term_counts)
         if term_counts is not None:
-            if not isinstance(term_counts, TermCounts):
-                raise InputError(f"term_counts must be a TermCounts (TermCounts.of(archive)), got "
-                                 f"{type(term_counts).__name__}", field="term_counts")
             articles = as_articles(X)
             if articles is None:
                 raise InputError("term_counts needs articles: a matrix of vectors has no names to count",

@@ -19,7 +19,9 @@ from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-from ..documents import Article
+from tqdm.auto import tqdm
+
+from ..documents import Article, as_articles
 from ..documents.entities import ages, entity_terms, times
 from ..errors import InputError
 
@@ -119,10 +121,6 @@ class TermCounts:
 
         ``show_progress``: a progress bar (default: on a terminal only).
         """
-        from tqdm.auto import tqdm
-
-        from ..documents import as_articles
-
         arts = as_articles(articles)
         if arts is None:
             raise InputError("TermCounts.of needs articles (texts, dicts, Articles or a path), not vectors",
@@ -131,6 +129,13 @@ class TermCounts:
         bar = tqdm(arts, desc="archive names", unit="doc", disable=None if show_progress is None else not show_progress)
         counts.add([a.entity_terms for a in bar])
         return counts
+
+    @staticmethod
+    def check(value, field: str = "term_counts") -> None:
+        """Refuse anything but a TermCounts (or None) passed as ``field``."""
+        if value is not None and not isinstance(value, TermCounts):
+            raise InputError(f"{field} must be a TermCounts (TermCounts.of(archive)), got {type(value).__name__}",
+                             field=field)
 
     def copy(self) -> "TermCounts":
         return TermCounts(self.counts, self.n_documents, self.max_terms)

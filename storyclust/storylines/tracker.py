@@ -109,9 +109,7 @@ class StoryTracker:
     def __init__(self, *, dormant_after: timedelta = timedelta(days=60), max_active: int = 20_000,
                  threshold: float = 0.5, n_neighbors: int = 15, model=None, embedder=None,
                  show_progress: bool | None = None, term_counts: TermCounts | None = None):
-        if term_counts is not None and not isinstance(term_counts, TermCounts):
-            raise InputError(f"term_counts must be a TermCounts (TermCounts.of(archive)), got "
-                             f"{type(term_counts).__name__}", field="term_counts")
+        TermCounts.check(term_counts)
         self.dormant_after = dormant_after
         self.max_active = max_active
         self.threshold = threshold
