@@ -87,8 +87,12 @@ def machine() -> str:
         mem = f", {kb / 2**20:.0f} GiB RAM"
     except (OSError, StopIteration):
         pass
+    from storyclust.embeddings.use_torch import native_bfloat16
+
+    # the default model's vectors, and so the quality figures, differ a little between the two precisions
+    precision = "bfloat16 (native)" if native_bfloat16() else "float32"
     return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores{mem}; "
-            f"Python {platform.python_version()}, numpy {numpy.__version__}")
+            f"Python {platform.python_version()}, numpy {numpy.__version__}; default model precision {precision}")
 
 
 def markdown_table(rows: list[dict], columns: list[str]) -> str:
