@@ -636,18 +636,14 @@ def main():
 
     # 1. the same-story model, refitted on the tuning parts
     gnad_all = load_gnad(data)
-    if args.ceiling:
-        body = ceiling(datasets, gnad_all, data, emb)
-        print(body)
-        print("written to", write_results("storylines_ceiling", args.out,
-                                          "Storylines: how far the signals go, fitted with the answers", body))
-        return
-    if args.held_out:
-        body = held_out(datasets, gnad_all, data, emb)
-        print(body)
-        print("written to", write_results("storylines_held_out", args.out,
-                                          "Storylines: the tuning part's held-out halves", body))
-        return
+    for flag, study, name, title in [
+            (args.ceiling, ceiling, "storylines_ceiling", "Storylines: how far the signals go, fitted with the answers"),
+            (args.held_out, held_out, "storylines_held_out", "Storylines: the tuning part's held-out halves")]:
+        if flag:  # a study of its own: its results file, then stop
+            body = study(datasets, gnad_all, data, emb)
+            print(body)
+            print("written to", write_results(name, args.out, title, body))
+            return
     tuning = tuning_sets({name: (subset(a, s["tune"]), g[s["tune"]]) for name, (a, g, s) in datasets.items()},
                          subset(gnad_all[0], gnad_all[2]["tune"]), data)
     subsets = [DEFAULT_FEATURES] + ([] if args.fit_only else [f for _, f, _ in ABLATIONS if isinstance(f, tuple)])
