@@ -23,6 +23,11 @@ __all__ = ["TorchE5", "read_model_file"]
 
 _WINDOW = 510  # content tokens per window: the model reads 512 with its begin and end markers
 _BLOCK = 18    # a 4-bit block: float16 scale + 16 bytes of 32 weights
+# A window is padded to a multiple of this many tokens, whatever it is batched with, and every matrix product runs
+# on blocks of _ROWS rows (the last padded): the CPU's kernel, and so a bfloat16 row's rounding, depends on the
+# shapes multiplied, and a text's vector must not depend on the other texts in its batch.
+_PAD = 16
+_ROWS = 1024
 
 
 def _q4(buf: memoryview, offset: int, rows: int, cols: int) -> np.ndarray:
@@ -173,13 +178,19 @@ class TorchE5:
         norm = [self._spaces.sub(" ", t.translate(self._norm)) for t in texts]
         return self._sp.encode(norm, out_type=int)
 
+    @staticmethod
+    def padded_length(window: list[int]) -> int:
+        """The length ``window`` is run at (begin and end markers included), which depends on it alone."""
+        return -(-(len(window) + 2) // _PAD) * _PAD
+
     def embed_tokens(self, windows: list[list[int]]):
-        """Token, position and type embeddings of ``windows`` (begin and end markers added), and their mask."""
+        """Token, position and type embeddings of ``windows`` (begin and end markers added, padded to the
+        longest one's :meth:`padded_length`), and their mask."""
         import torch
         import torch.nn.functional as F
 
         c = self.config
-        n, length = len(windows), max(len(x) for x in windows) + 2
+        n, length = len(windows), max(self.padded_length(x) for x in windows)
         ids = torch.full((n, length), c["pad"], dtype=torch.long)
         mask = torch.zeros((n, length), dtype=torch.bool)
         for i, x in enumerate(windows):
@@ -190,25 +201,48 @@ class TorchE5:
         return F.layer_norm(x, (c["H"],), e["ln.w"], e["ln.b"], c["eps"]), mask
 
     def layer(self, x, mask, k: int, lora: dict | None = None):
-        """Transformer layer ``k``; ``lora`` maps a matrix name ("qkv", "ao", "fi", "fo") to a low-rank update
-        ``(a, b)`` added as ``b @ a`` (:class:`~storyclust.embeddings.adapter.E5Adapter`)."""
+        """Transformer layer ``k`` on hidden states ``x`` (n, length, H); ``lora`` maps a matrix name ("qkv",
+        "ao", "fi", "fo") to a low-rank update ``(a, b)`` added as ``b @ a``
+        (:class:`~storyclust.embeddings.adapter.E5Adapter`)."""
+        return self._packed_layer(x.reshape(-1, x.shape[-1]), [mask], k, lora).view(x.shape)
+
+    def _packed_layer(self, x, masks: list, k: int, lora: dict | None = None):
+        """Layer ``k`` on the rows of several groups of windows, group g being ``masks[g].shape`` (n, length):
+        the matrix products run over all rows at once, attention within each group."""
         import torch
         import torch.nn.functional as F
 
         c, ly = self.config, self._layers[k]
         H, NH = c["H"], c["NH"]
-        n, length = x.shape[:2]
+
+        dtype = torch.bfloat16 if self._bfloat16 else torch.float32
 
         def linear(t, name, act=None):  # the matrix products in bfloat16 when asked, the sums in float32
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self._bfloat16):
-                out = F.linear(t, ly[f"{name}.w"], ly[f"{name}.b"])
-                if lora is not None and name in lora:
-                    out = out + F.linear(F.linear(t, lora[name][0]), lora[name][1])
-                return act(out) if act else out.float()
+            w, bias = ly[f"{name}.w"], ly[f"{name}.b"].to(dtype)
+            low = tuple(m.to(dtype) for m in lora[name]) if lora is not None and name in lora else None
+            t = t.to(dtype)
+            out = torch.empty(t.shape[0], w.shape[0], dtype=dtype)
+            for s in range(0, t.shape[0], _ROWS):
+                block, rows = t[s:s + _ROWS], min(_ROWS, t.shape[0] - s)
+                if rows < _ROWS:
+                    block = torch.cat([block, block.new_zeros(_ROWS - rows, block.shape[1])])
+                y = torch.addmm(bias, block, w.t(), out=out[s:s + _ROWS] if rows == _ROWS else None)
+                if low is not None:
+                    y += F.linear(F.linear(block, low[0]), low[1])
+                if rows < _ROWS:
+                    out[s:] = y[:rows]
+            return act(out) if act else out.float()
 
-        q, k_, v = (t.view(n, length, NH, H // NH).transpose(1, 2) for t in linear(x, "qkv").split(H, dim=-1))
-        ctx = F.scaled_dot_product_attention(q, k_, v, attn_mask=mask[:, None, None, :]).transpose(1, 2)
-        x = F.layer_norm(x + linear(ctx.reshape(n, length, H), "ao"), (H,), ly["aln.w"], ly["aln.b"], c["eps"])
+        ctx, start = [], 0
+        qkv = linear(x, "qkv")
+        for mask in masks:
+            n, length = mask.shape
+            part = qkv[start:start + n * length].view(n, length, 3, NH, H // NH)
+            q, k_, v = (part[:, :, i].transpose(1, 2) for i in range(3))
+            out = F.scaled_dot_product_attention(q, k_, v, attn_mask=mask[:, None, None, :])
+            ctx.append(out.transpose(1, 2).reshape(n * length, H))
+            start += n * length
+        x = F.layer_norm(x + linear(torch.cat(ctx), "ao"), (H,), ly["aln.w"], ly["aln.b"], c["eps"])
         fo = linear(linear(x, "fi", act=F.gelu), "fo")  # the wide middle stays in bfloat16
         return F.layer_norm(x + fo, (H,), ly["oln.w"], ly["oln.b"], c["eps"])
 
@@ -226,8 +260,27 @@ class TorchE5:
         return (x * m).sum(1) / m.sum(1)
 
     def _forward(self, windows: list[list[int]], adapter=None):
-        x, mask = self.embed_tokens(windows)
-        return self.pool(self.layers(x, mask, adapter=adapter), mask).numpy()
+        """Pooled vectors of ``windows``, packed: windows of one padded length form a group, and all groups'
+        rows go through each matrix product together."""
+        import torch
+
+        groups, start = [], 0
+        while start < len(windows):
+            stop = start + 1
+            while stop < len(windows) and self.padded_length(windows[stop]) == self.padded_length(windows[start]):
+                stop += 1
+            groups.append(self.embed_tokens(windows[start:stop]))
+            start = stop
+        masks = [m for _, m in groups]
+        x = torch.cat([g.reshape(-1, self.dim) for g, _ in groups])
+        for k in range(self.config["NL"]):
+            x = self._packed_layer(x, masks, k, adapter.lora(k) if adapter is not None else None)
+        pooled, start = [], 0
+        for mask in masks:
+            n, length = mask.shape
+            pooled.append(self.pool(x[start:start + n * length].view(n, length, -1), mask))
+            start += n * length
+        return torch.cat(pooled).numpy()
 
     def encode(self, texts: list[str], adapter=None) -> np.ndarray:
         """Unit vectors of ``texts`` (prefixes such as ``"passage: "`` included by the caller).
@@ -246,15 +299,19 @@ class TorchE5:
             for s in range(0, max(len(ids), 1), _WINDOW):
                 windows.append(ids[s:s + _WINDOW])
                 owner.append(i)
-        order = sorted(range(len(windows)), key=lambda w: -len(windows[w]))
+        padded = [self.padded_length(w) for w in windows]
+        order = sorted(range(len(windows)), key=lambda w: (-padded[w], w))
         pooled = np.zeros((len(windows), self.dim), dtype=np.float32)
         start = 0
         with torch_threads(self.threads), torch.inference_mode():
-            while start < len(order):  # batches of similar length, under the token budget
-                per = max(1, self.token_budget // (len(windows[order[start]]) + 2))
-                batch = order[start:start + per]
+            while start < len(order):  # batches of up to token_budget padded tokens
+                stop, rows = start, 0
+                while stop < len(order) and (stop == start or rows + padded[order[stop]] <= self.token_budget):
+                    rows += padded[order[stop]]
+                    stop += 1
+                batch = order[start:stop]
                 pooled[batch] = self._forward([windows[w] for w in batch], adapter)
-                start += per
+                start = stop
         weight = np.array([max(len(w), 1) for w in windows], dtype=np.float32)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         np.add.at(out, np.array(owner, dtype=np.int64), pooled * weight[:, None])
