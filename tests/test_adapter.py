@@ -45,6 +45,13 @@ def test_the_adapter_learns_the_grades():
     assert np.allclose(fitted.encode(TEXTS), after, atol=1e-3)  # the states are kept in bfloat16
 
 
+def test_the_adapter_fits_on_batches_of_many_rows():
+    """Long texts fill whole row blocks of the forward pass, which must still carry gradients."""
+    texts = [" ".join([t] * 40) for t in TEXTS]
+    fitted = E5Adapter(layers=1, epochs=1).fit(texts, LEFT, RIGHT, GRADE)
+    assert any(np.abs(b).max() > 0 for _, b in fitted.weights_.values())  # b starts at zero
+
+
 def test_the_adapter_saves_and_loads(tmp_path):
     adapter = E5Adapter(layers=1, rank=4, epochs=2, random_state=3).fit(TEXTS, LEFT, RIGHT, GRADE)
     adapter.save(tmp_path / "a.npz")

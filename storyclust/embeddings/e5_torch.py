@@ -220,17 +220,17 @@ class TorchE5:
         def linear(t, name, act=None):  # the matrix products in bfloat16 when asked, the sums in float32
             w, bias = ly[f"{name}.w"], ly[f"{name}.b"].to(dtype)
             low = tuple(m.to(dtype) for m in lora[name]) if lora is not None and name in lora else None
-            t = t.to(dtype)
-            out = torch.empty(t.shape[0], w.shape[0], dtype=dtype)
-            for s in range(0, t.shape[0], _ROWS):
-                block, rows = t[s:s + _ROWS], min(_ROWS, t.shape[0] - s)
-                if rows < _ROWS:
-                    block = torch.cat([block, block.new_zeros(_ROWS - rows, block.shape[1])])
-                y = torch.addmm(bias, block, w.t(), out=out[s:s + _ROWS] if rows == _ROWS else None)
-                if low is not None:
-                    y += F.linear(F.linear(block, low[0]), low[1])
-                if rows < _ROWS:
-                    out[s:] = y[:rows]
+            t, n = t.to(dtype), t.shape[0]
+            if n % _ROWS:
+                t = torch.cat([t, t.new_zeros(_ROWS - n % _ROWS, t.shape[1])])
+            blocks = t.split(_ROWS)
+            if low is not None:  # fitting an adapter: out= cannot carry gradients
+                out = torch.cat([torch.addmm(bias, b, w.t()) + F.linear(F.linear(b, low[0]), low[1]) for b in blocks])
+            else:  # each block's product written in place: no copy of the whole output
+                out = torch.empty(t.shape[0], w.shape[0], dtype=dtype)
+                for b, o in zip(blocks, out.split(_ROWS)):
+                    torch.addmm(bias, b, w.t(), out=o)
+            out = out[:n]
             return act(out) if act else out.float()
 
         ctx, start = [], 0
