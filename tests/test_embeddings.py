@@ -47,6 +47,15 @@ def test_a_text_s_vector_does_not_depend_on_what_it_is_batched_with(ecb_records,
     assert np.abs(alone - together).max() <= tol
 
 
+def test_a_text_s_vector_does_not_depend_on_the_thread_count(ecb_records):
+    """The Ray engine's one-CPU workers must give the vectors a local run on more threads gives."""
+    from storyclust import load_articles
+    from storyclust.embeddings.use_torch import TorchUSE
+
+    texts = [t for a in load_articles(ecb_records[:40]) for t, _ in Embedder(cache=False).split_chunks(a)][:300]
+    np.testing.assert_array_equal(TorchUSE(threads=1).encode(texts), TorchUSE(threads=2).encode(texts))
+
+
 def test_precision_is_checked():
     with pytest.raises(InputError, match="precision must be"):
         Embedder(cache=False, precision="int4")

@@ -181,7 +181,10 @@ class TorchUSE:
             y1 = torch.relu(m @ h["p1"] + y0 @ h["d1"])
             return torch.tanh(y1 @ h["p3"] + torch.relu(y1 @ h["d2"]) @ h["d3"])
 
-        mean = (self._rows(lambda m: m @ self._cnn[0], sums, _TEXT_ROWS) + flens * self._cnn[1]) / torch.sqrt(flens)
-        z = self._rows(head, mean, _TEXT_ROWS)
+        # on one thread: for so few rows the CPU's kernel splits the inner sums between threads, and the rounding
+        # would follow the thread count (the Ray engine's one-CPU workers against a local run)
+        with torch_threads(1):
+            mean = (self._rows(lambda m: m @ self._cnn[0], sums, _TEXT_ROWS) + flens * self._cnn[1]) / torch.sqrt(flens)
+            z = self._rows(head, mean, _TEXT_ROWS)
         z = z / torch.sqrt(torch.clamp((z * z).sum(1, keepdim=True), min=self._eps))
         return z.float().numpy()
