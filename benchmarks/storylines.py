@@ -496,8 +496,8 @@ def reporting_inputs(datasets, gnad) -> list[tuple]:
 def real_input(datasets, gnad, settings, baselines, emb, base_emb, models):
     """Storylines on crawl-like inputs made from the reporting parts, against the baselines at their tuning settings.
 
-    Returns the table rows, the 10kGNAD rows, the reliability table and the
-    scores the targets read. Baselines read no dates: on undated inputs they
+    Returns the table rows, the 10kGNAD rows, the reliability table, the
+    scores the targets read and each input's ``(name, scored by, target)``. Baselines read no dates: on undated inputs they
     run as on dated ones. The crawl-like mixture's baseline settings are tuned
     on the same mixture of the tuning parts.
     """
@@ -526,8 +526,9 @@ def real_input(datasets, gnad, settings, baselines, emb, base_emb, models):
             ("storyclust, one stage fitted on the corpora as given", {"model": models[(AS_GIVEN, ONE_STAGE)]}),
             ("storyclust without crowding, fitted without the crowded variants (the recipe before them)",
              {"model": models[BEFORE]})]
-    rows, scores, calib, baseline_memo = [], {}, ([], []), {}
-    for name, arts, gold, kind, by, _ in reporting_inputs(datasets, gnad):
+    rows, scores, calib, baseline_memo, scored = [], {}, ([], []), {}, []
+    for name, arts, gold, kind, by, target in reporting_inputs(datasets, gnad):
+        scored.append((name, by, target))
         texts = [a.cleaned.full for a in arts]
         runs = []
         for label, params in ours:
@@ -569,7 +570,7 @@ def real_input(datasets, gnad, settings, baselines, emb, base_emb, models):
         gnad_rows.append({"method": f"baseline: {b} at its ECB+ setting", "storylines": n_groups,
                           "of which mix coarse classes": n_mixed, "share linked": share_linked(lab)})
     reliability = reliability_table(np.concatenate(calib[0]), np.concatenate(calib[1]))
-    return rows, gnad_rows, reliability, scores
+    return rows, gnad_rows, reliability, scores, scored
 
 
 # ----------------------------------------------------------------------------- cross-lingual
@@ -691,8 +692,8 @@ def main():
             print(f"{name} {b}: {settings[(name, b)]} ({t.seconds:.0f} s)", flush=True)
 
     # 3. crawl-like inputs: dates or titles removed, one article per event, corpora mixed
-    real_rows, gnad300_rows, reliability, real = real_input(datasets, gnad_all, settings, baselines, emb,
-                                                            base_emb, models)
+    real_rows, gnad300_rows, reliability, real, scored = real_input(datasets, gnad_all, settings, baselines, emb,
+                                                                    base_emb, models)
 
     # 4. German sanity check: 10kGNAD topics (NMI only)
     gnad_rows = []
@@ -735,7 +736,7 @@ def main():
             rows, ["method"] + SCORES + ["seconds", "setting", "stages"]))
     summary.append({"dataset": "de→en related-story retrieval (STS-B test)", "storyclust F1": f"acc@1 {acc:.3f}",
                     "target": 0.97, "met (F1 ≥ target and margin ≥ 0.05)": "yes" if acc >= 0.97 else "no"})
-    for name, _, _, _, by, t in reporting_inputs(datasets, gnad_all):
+    for name, by, t in scored:
         if t is None or name in (GVA_AS_GIVEN, ECB_AS_GIVEN):  # those two: in the rows above, with their baselines
             continue
         v = real[(name, "**storyclust (defaults)**")]

@@ -11,6 +11,7 @@ vectors averaged by length.
 
 from __future__ import annotations
 
+import itertools
 import re
 import struct
 from pathlib import Path
@@ -264,13 +265,7 @@ class TorchE5:
         rows go through each matrix product together."""
         import torch
 
-        groups, start = [], 0
-        while start < len(windows):
-            stop = start + 1
-            while stop < len(windows) and self.padded_length(windows[stop]) == self.padded_length(windows[start]):
-                stop += 1
-            groups.append(self.embed_tokens(windows[start:stop]))
-            start = stop
+        groups = [self.embed_tokens(list(run)) for _, run in itertools.groupby(windows, key=self.padded_length)]
         masks = [m for _, m in groups]
         x = torch.cat([g.reshape(-1, self.dim) for g, _ in groups])
         for k in range(self.config["NL"]):
