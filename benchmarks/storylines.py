@@ -497,9 +497,10 @@ def real_input(datasets, gnad, settings, baselines, emb, base_emb, models):
     """Storylines on crawl-like inputs made from the reporting parts, against the baselines at their tuning settings.
 
     Returns the table rows, the 10kGNAD rows, the reliability table, the
-    scores the targets read and each input's ``(name, scored by, target)``. Baselines read no dates: on undated inputs they
-    run as on dated ones. The crawl-like mixture's baseline settings are tuned
-    on the same mixture of the tuning parts.
+    scores the targets read and each input's ``(name, scored by, target)``.
+    Baselines read no dates: on undated inputs they run as on dated ones. The
+    crawl-like mixture's baseline settings are tuned on the same mixture of the
+    tuning parts.
     """
     (gva, gva_gold, gva_s), (ecb, ecb_gold, ecb_s) = datasets["GVA"], datasets["ECB+"]
     (gnad_arts, gnad_gold, gnad_s) = gnad
