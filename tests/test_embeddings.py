@@ -47,13 +47,17 @@ def test_a_text_s_vector_does_not_depend_on_what_it_is_batched_with(ecb_records,
     assert np.abs(alone - together).max() <= tol
 
 
-def test_a_text_s_vector_does_not_depend_on_the_thread_count(ecb_records):
+@pytest.mark.parametrize("model, n", [("use", 300), ("e5", 60)])
+def test_a_text_s_vector_does_not_depend_on_the_thread_count(ecb_records, model, n):
     """The Ray engine's one-CPU workers must give the vectors a local run on more threads gives."""
     from storyclust import load_articles
+    from storyclust.embeddings.e5_torch import TorchE5
     from storyclust.embeddings.use_torch import TorchUSE
 
-    texts = [t for a in load_articles(ecb_records[:40]) for t, _ in Embedder(cache=False).split_chunks(a)][:300]
-    np.testing.assert_array_equal(TorchUSE(threads=1).encode(texts), TorchUSE(threads=2).encode(texts))
+    emb = Embedder(cache=False)
+    texts = [t for a in load_articles(ecb_records[:40]) for t, _ in emb.split_chunks(a)][:n]
+    forward = {"use": TorchUSE, "e5": TorchE5}[model]
+    np.testing.assert_array_equal(forward(threads=1).encode(texts), forward(threads=2).encode(texts))
 
 
 def test_precision_is_checked():
