@@ -158,6 +158,7 @@ def tuning_sets(corpora: dict, gnad_tune: list, data: Path, pieces: int = 1) -> 
 # The issue's targets: BCubed F1 at least this, or (one article per story) a share linked at most this.
 TARGETS = {"GVA": 0.95, "GVA undated": 0.90, "GVA untitled": 0.95, "ECB+": 0.97, "ECB+ untitled": 0.97,
            "one per story": 0.02, "mixture": 0.90}
+MARGIN = 0.05  # the crawl-like mixture's F1 must be at least this much above the best baseline's
 GVA_AS_GIVEN, ECB_AS_GIVEN = "GVA 2016–17, dated (as given)", "ECB+ 36–45 (as given)"  # real-input rows
 HELD_OUT_TARGETS = {"GVA, dated": TARGETS["GVA"], "GVA, dated, as crowded as the reporting part": TARGETS["GVA"],
                     "GVA, dated, as a week's crawl": TARGETS["GVA"],
@@ -314,13 +315,15 @@ def held_out(datasets, gnad, data, emb) -> str:
                                                      "half 2, fitted on inputs half the size"]) + "\n")
 
 
+CEILING_BASELINES = ("TF-IDF + average link", "embeddings + HDBSCAN (use-multilingual-v3)")
 CEILING_FITS = {"fitted on the reporting parts themselves": ("report",),
                 "fitted on both parts": ("tune", "report")}
 
 
 def ceiling(datasets, gnad, data, emb) -> str:
     """How far the default's signals can go on the reporting inputs: the shipped recipe (and unconstrained trees)
-    fitted on the very parts it is scored on, beside the shipped model and a perfect pair score."""
+    fitted on the very parts it is scored on, beside the shipped model and a perfect pair score; then how many of
+    the issue's targets each meets at once."""
     (ecb, eg, es), (gva, gg, gs) = datasets["ECB+"], datasets["GVA"]
     gn_arts, _, gn_s = gnad
     models = {"shipped default (fitted on the tuning parts)": DEFAULT_ARTICLE_MODEL}
@@ -334,19 +337,38 @@ def ceiling(datasets, gnad, data, emb) -> str:
         models[f"recipe {label}"] = fitted[DEFAULT_FEATURES]
         models[f"unconstrained trees {label}"] = fitted[(NONLINEAR, DEFAULT_FEATURES)]
         print(f"ceiling: {label} fitted", flush=True)
-    rows = []
+    columns = [*models, "perfect pair score"]
+
+    def bvecs(arts):
+        return {"use-multilingual-v3": emb.embed_articles(arts).vectors}
+
+    settings = mixture_settings(datasets, gnad, CEILING_BASELINES, bvecs)
+    rows, met = [], {c: [] for c in columns}
     for name, arts, gold, _, by, target in reporting_inputs(datasets, gnad):
         if target is None:
             continue
         linked = by == "linked"
         row = {"input": f"{name} ({len(arts)} articles)", "target": f"{'≤' if linked else '≥'} {target:.2f}"}
-        for column, model in models.items():
-            labels = StoryClusterer(embedder=emb, model=model, random_state=0).fit(arts).labels_
-            row[column] = share_linked(labels) if linked else clustering_scores(gold, labels)["bcubed_f1"]
+        labels = {c: StoryClusterer(embedder=emb, model=m, random_state=0).fit(arts).labels_ for c, m in models.items()}
         r, c, _, same = StoryClusterer(embedder=emb).training_pairs(arts, gold)
-        perfect = average_linkage(len(arts), r, c, same.astype(float))
-        row["perfect pair score"] = share_linked(perfect) if linked else clustering_scores(gold, perfect)["bcubed_f1"]
+        labels["perfect pair score"] = average_linkage(len(arts), r, c, same.astype(float))
+        for column, lab in labels.items():
+            row[column] = share_linked(lab) if linked else clustering_scores(gold, lab)["bcubed_f1"]
+            met[column].append(row[column] <= target if linked else row[column] >= target)
         rows.append(row)
+        if name.startswith("crawl-like mixture"):  # the issue also asks for a margin over the best baseline
+            texts, vecs = [a.cleaned.full for a in arts], bvecs(arts)
+            base = {b: clustering_scores(gold, baseline_labels(b, texts, vecs, settings[b]))["bcubed_f1"]
+                    for b in CEILING_BASELINES}
+            best = max(base, key=base.get)
+            margin = {"input": f"{name}: margin over the best baseline ({best}, F1 {base[best]:.3f})",
+                      "target": f"≥ {MARGIN:.2f}"}
+            for column in labels:
+                margin[column] = row[column] - base[best]
+                met[column].append(margin[column] >= MARGIN)
+            rows.append(margin)
+    rows.append({"input": "targets met at once", "target": f"all {len(rows)}",
+                 **{c: f"{sum(m)} of {len(m)}" for c, m in met.items()}})
     return ("The issue's target inputs (made from the reporting parts as in `python benchmarks/storylines.py`'s "
             "real-input table) clustered with the default signals under models fitted on more than the tuning "
             "parts: the shipped recipe (monotone boosted trees, the same crawl-like variants) and "
@@ -356,8 +378,11 @@ def ceiling(datasets, gnad, data, emb) -> str:
             "tuned: it measures how far the signals storyclust reads can go, fitted with the answers. \"Perfect "
             "pair score\": average linkage on the default's candidate pairs with 1 for a pair of one story, else "
             "0 (how far the candidate search can go). BCubed F1, or the share of articles linked where each is "
-            "its own event.\n\n"
-            + markdown_table(rows, ["input", "target", *models, "perfect pair score"]) + "\n")
+            "its own event. The mixture's margin is over the better of "
+            f"{' and '.join(CEILING_BASELINES)} (the baselines `--quick` runs; the others score lower on the "
+            "mixture in results/storylines.md), each at its best setting on the mixture of the tuning parts. "
+            "\"Targets met at once\": how many of the rows above one model meets.\n\n"
+            + markdown_table(rows, ["input", "target", *columns]) + "\n")
 
 
 def fit_vector_model(vecs, gold):
@@ -493,6 +518,18 @@ def reporting_inputs(datasets, gnad) -> list[tuple]:
     ]
 
 
+def mixture_settings(datasets, gnad, baselines, bvecs) -> dict:
+    """Each baseline's best setting on the crawl-like mixture of the tuning parts (``bvecs(articles)``: its vectors)."""
+    (gva, gva_gold, gva_s), (ecb, ecb_gold, ecb_s) = datasets["GVA"], datasets["ECB+"]
+    mix, mix_gold = crawl_mixture([(subset(gva, gva_s["tune"]), gva_gold[gva_s["tune"]]),
+                                   (subset(ecb, ecb_s["tune"]), ecb_gold[ecb_s["tune"]]),
+                                   (subset(gnad[0], gnad[2]["tune"]), None)])
+    vecs, texts = bvecs(mix), [a.cleaned.full for a in mix]
+    return {b: max(((clustering_scores(mix_gold, lab)["bcubed_f1"], setting)
+                    for setting, lab in baseline_runs(b, texts, vecs, np.ones(len(texts), bool))))[1]
+            for b in baselines}
+
+
 def real_input(datasets, gnad, settings, baselines, emb, base_emb, models):
     """Storylines on crawl-like inputs made from the reporting parts, against the baselines at their tuning settings.
 
@@ -502,7 +539,6 @@ def real_input(datasets, gnad, settings, baselines, emb, base_emb, models):
     crawl-like mixture's baseline settings are tuned on the same mixture of the
     tuning parts.
     """
-    (gva, gva_gold, gva_s), (ecb, ecb_gold, ecb_s) = datasets["GVA"], datasets["ECB+"]
     (gnad_arts, gnad_gold, gnad_s) = gnad
     n_rep, n_classes = subset(gnad_arts, gnad_s["report"]), gnad_gold[gnad_s["report"]]
 
@@ -512,13 +548,7 @@ def real_input(datasets, gnad, settings, baselines, emb, base_emb, models):
             out[BASELINE_MODEL] = base_emb.encode([a.cleaned.full for a in arts])
         return out
 
-    mix_tune, mix_tune_gold = crawl_mixture([(subset(gva, gva_s["tune"]), gva_gold[gva_s["tune"]]),
-                                             (subset(ecb, ecb_s["tune"]), ecb_gold[ecb_s["tune"]]),
-                                             (subset(gnad_arts, gnad_s["tune"]), None)])
-    tv, tt = bvecs(mix_tune), [a.cleaned.full for a in mix_tune]
-    for b in baselines:
-        settings[("mixture", b)] = max(((clustering_scores(mix_tune_gold, lab)["bcubed_f1"], setting)
-                                        for setting, lab in baseline_runs(b, tt, tv, np.ones(len(tt), bool))))[1]
+    settings.update({("mixture", b): s for b, s in mixture_settings(datasets, gnad, baselines, bvecs).items()})
     ours = [("**storyclust (defaults)**", {}),
             ("storyclust, average linkage alone (attach_alone=False)", {"attach_alone": False}),
             ("storyclust without the clock times (time_match, time_conflict; refitted alike)",
@@ -730,7 +760,7 @@ def main():
             summary.append({"dataset": f"{name} {part}", "storyclust F1": ours, "target": t,
                             "best baseline": best_b["method"].removeprefix("baseline: "),
                             "baseline F1": best_b["bcubed_f1"], "margin": ours - best_b["bcubed_f1"],
-                            "met (F1 ≥ target and margin ≥ 0.05)": "yes" if ours >= t and ours - best_b["bcubed_f1"] >= 0.05
+                            "met (F1 ≥ target and margin ≥ 0.05)": "yes" if ours >= t and ours - best_b["bcubed_f1"] >= MARGIN
                             else "no"})
         n = int(sum(datasets[name][2][part]))
         lines.append(f"\n## {name}, {part} part ({n} articles)\n\n" + markdown_table(
@@ -744,7 +774,7 @@ def main():
         base = {b: real[(name, f"baseline: {b}")] for b in baselines}
         best = (max if by == "f1" else min)(base, key=base.get)
         margin = v - base[best] if by == "f1" else base[best] - v
-        met = v >= t and (margin >= 0.05 or not name.startswith("crawl")) if by == "f1" else v <= t
+        met = v >= t and (margin >= MARGIN or not name.startswith("crawl")) if by == "f1" else v <= t
         summary.append({"dataset": name, "storyclust F1": v if by == "f1" else f"share linked {v:.3f}",
                         "target": t if by == "f1" else f"≤ {t}", "best baseline": best,
                         "baseline F1": base[best] if by == "f1" else f"share linked {base[best]:.3f}",
