@@ -349,9 +349,10 @@ def ceiling(datasets, gnad, data, emb) -> str:
             continue
         linked = by == "linked"
         row = {"input": f"{name} ({len(arts)} articles)", "target": f"{'≤' if linked else '≥'} {target:.2f}"}
-        labels = {c: StoryClusterer(embedder=emb, model=m, random_state=0).fit(arts).labels_ for c, m in models.items()}
-        r, c, _, same = StoryClusterer(embedder=emb).training_pairs(arts, gold)
-        labels["perfect pair score"] = average_linkage(len(arts), r, c, same.astype(float))
+        labels = {column: StoryClusterer(embedder=emb, model=model, random_state=0).fit(arts).labels_
+                  for column, model in models.items()}
+        pair_rows, pair_cols, _, same = StoryClusterer(embedder=emb).training_pairs(arts, gold)
+        labels["perfect pair score"] = average_linkage(len(arts), pair_rows, pair_cols, same.astype(float))
         for column, lab in labels.items():
             row[column] = share_linked(lab) if linked else clustering_scores(gold, lab)["bcubed_f1"]
             met[column].append(row[column] <= target if linked else row[column] >= target)
